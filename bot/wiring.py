@@ -1,0 +1,69 @@
+"""Build every long-lived object once at start-up from the validated config."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.config import Config
+from engine.corpus import Corpus, load_corpus
+from engine.embedders import make_embedder
+from engine.engine import Engine, RetrievalSettings
+from engine.knowledge import KnowledgeBase, make_client
+from engine.safety import SafetyFilter
+from engine.styles import Style, enabled_styles, load_styles
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DataPaths:
+    styles: Path
+    qa_dirs: list[Path]
+    fallbacks: Path
+    safety_words: Path
+
+
+def data_paths(cfg: Config) -> DataPaths:
+    data = cfg.path(cfg.data_dir)
+    extra = [cfg.path(p) for p in cfg.knowledge.extra_corpus]
+    return DataPaths(data / "styles.yaml", [data / "qa", *extra], data / "fallbacks.yaml",
+                     data / "safety_words.txt")
+
+
+def load_data(cfg: Config) -> tuple[dict[str, Style], dict[str, Style], Corpus]:
+    """(all styles, enabled styles, corpus)."""
+    paths = data_paths(cfg)
+    all_styles = load_styles(paths.styles)
+    return all_styles, enabled_styles(all_styles, cfg.styles.enabled), load_corpus(paths.qa_dirs, paths.fallbacks)
+
+
+def open_knowledge(cfg: Config, *, download: bool = False) -> KnowledgeBase:
+    server = (cfg.knowledge.server.host, cfg.knowledge.server.port) if cfg.knowledge.server else None
+    client = make_client(cfg.path(cfg.knowledge.path), server)
+    embedder = make_embedder(cfg.embedding.backend, cfg.embedding.model, cfg.embedding.prefix, download=download)
+    return KnowledgeBase(client, embedder, backend=cfg.embedding.backend, model=cfg.embedding.model,
+                         collection=cfg.knowledge.collection)
+
+
+def build_engine(cfg: Config, *, progress: bool = False) -> Engine:
+    """The engine with its knowledge base built or updated if needed."""
+    _, enabled, corpus = load_data(cfg)
+    kb = open_knowledge(cfg, download=True)
+    report = kb.ensure(corpus, progress=progress)
+    if report:
+        log.info("knowledge base: %d phrasings added, %d removed in %.1fs", report.added, report.removed,
+                 report.seconds)
+    retrieval = RetrievalSettings(k=cfg.knowledge.k, match_threshold=cfg.knowledge.match_threshold,
+                                  max_question_chars=cfg.question.max_chars)
+    return Engine(corpus, enabled, kb, retrieval, generator=make_generator(cfg, corpus, enabled))
+
+
+def make_generator(cfg: Config, corpus: Corpus, styles: dict[str, Style]):
+    """The LLM-backed generator for llm.backend, or None for curated answers only."""
+    if cfg.llm.backend == "none":
+        return None
+    from bot.llm_wiring import make_generator as _make  # generation wiring lives with its backends
+
+    return _make(cfg, corpus, styles)

@@ -1,0 +1,92 @@
+"""The curated corpus: question-and-answer items per topic, and per-style fallbacks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+# Fixed topic ids: later tools (import, export, augmentation) and the evaluation sets rely on them.
+TOPICS = (
+    "dating", "marriage", "children", "salary", "job", "civil-service", "study", "house", "car",
+    "looks", "age", "comparison", "hometown", "money", "lifestyle", "memory", "plans", "filial",
+)
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    topic: str
+    questions: tuple[str, ...]
+    answers: dict[str, tuple[str, ...]]
+    source: Path = field(compare=False, default=Path())
+
+    @property
+    def canonical(self) -> str:
+        return self.questions[0]
+
+
+@dataclass
+class Corpus:
+    items: dict[str, Item]
+    fallbacks: dict[str, tuple[str, ...]]
+
+    def by_topic(self, topic: str) -> list[Item]:
+        return [i for i in self.items.values() if i.topic == topic]
+
+    def phrasings(self) -> list[tuple[str, str, str]]:
+        """(item id, topic, question) for every phrasing, in corpus order."""
+        return [(i.id, i.topic, q) for i in self.items.values() for q in i.questions]
+
+
+class CorpusError(ValueError):
+    pass
+
+
+def _as_strings(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(str(v).strip() for v in value if v is not None and str(v).strip())
+
+
+def read_item_file(path: Path) -> list[dict]:
+    """Raw entries of one data/qa/*.yaml file (a top-level list)."""
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or []
+    if not isinstance(raw, list):
+        raise CorpusError(f"{path}: expected a top-level list of items")
+    return raw
+
+
+def item_files(corpus_dirs: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for d in corpus_dirs:
+        d = Path(d)
+        files.extend(sorted(d.glob("*.yaml")) if d.is_dir() else [d])
+    return files
+
+
+def load_corpus(qa_dirs: list[Path], fallbacks_path: Path) -> Corpus:
+    """Load items from every qa directory (or file) and the fallbacks. Raises on malformed files."""
+    items: dict[str, Item] = {}
+    for path in item_files(qa_dirs):
+        for n, entry in enumerate(read_item_file(path), 1):
+            if not isinstance(entry, dict) or "id" not in entry:
+                raise CorpusError(f"{path}: entry #{n} is not an item with an id")
+            answers = entry.get("answers") or {}
+            item = Item(
+                id=str(entry["id"]),
+                topic=str(entry.get("topic", "")),
+                questions=_as_strings(entry.get("questions")),
+                answers={str(s): _as_strings(a) for s, a in answers.items()} if isinstance(answers, dict) else {},
+                source=path,
+            )
+            if item.id in items:
+                raise CorpusError(f"{path}: item {item.id!r} duplicates one in {items[item.id].source}")
+            if not item.questions:
+                raise CorpusError(f"{path}: item {item.id!r} has no questions")
+            items[item.id] = item
+    raw_fb = yaml.safe_load(Path(fallbacks_path).read_text(encoding="utf-8")) or {}
+    if not isinstance(raw_fb, dict):
+        raise CorpusError(f"{fallbacks_path}: expected a mapping from style id to a list of replies")
+    return Corpus(items=items, fallbacks={str(s): _as_strings(v) for s, v in raw_fb.items()})

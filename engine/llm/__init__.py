@@ -1,0 +1,1 @@
+"""LLM backends. Each is one small class whose `stream` yields text pieces."""

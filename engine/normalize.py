@@ -1,0 +1,51 @@
+"""Turn a chat message into the bare question retrieval should see."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# A leading form of address: "小王啊，", "二姨，", "大侄子呀~", "闺女！". Short on purpose so that a real
+# clause ("你今年挣了多少，") is never mistaken for one.
+_ADDRESS = re.compile(
+    r"^(?:(?:小|老|大|二|三|四|五|六|七|八|九|幺)?[\u4e00-\u9fff]{1,3}?"
+    r"(?:啊|呀|哇|呢|哦|喂|儿)?)[，,！!～~]+\s*"
+)
+_KINSHIP = re.compile(
+    r"(?:姑|舅|姨|叔|伯|婶|姐|哥|弟|妹|侄|甥|孙|囡|闺女|丫头|小子|孩子|娃|宝|儿子|女儿|同学|朋友|"
+    r"小[\u4e00-\u9fff]|老[\u4e00-\u9fff]|阿[\u4e00-\u9fff])"
+)
+_MENTION = re.compile(r"(?<![\w.])@[\w.\-]+")
+_COMMAND = re.compile(r"^/[A-Za-z0-9_]+(?:@[\w]+)?\s*")
+_REPEAT_PUNCT = re.compile(r"([，。！？、,.!?~～…])[，。！？、,.!?~～…\s]+")
+
+
+def _is_emoji_or_symbol(ch: str) -> bool:
+    cat = unicodedata.category(ch)
+    return cat in ("So", "Sk", "Cs", "Co", "Cn") or ch in "\u200d\ufe0f\ufe0e"
+
+
+def strip_address(text: str) -> str:
+    """Drop a leading form of address ("小王啊，") when what precedes the comma names a person."""
+    m = _ADDRESS.match(text)
+    if m and _KINSHIP.search(m.group(0)) and len(text) > m.end():
+        return text[m.end():]
+    return text
+
+
+def normalise(text: str, max_chars: int = 300) -> tuple[str, bool]:
+    """The cleaned question and whether it had to be cut to max_chars."""
+    text = unicodedata.normalize("NFC", text or "")
+    text = _COMMAND.sub("", text.strip())
+    text = _MENTION.sub(" ", text)
+    text = "".join(" " if _is_emoji_or_symbol(ch) else ch for ch in text)
+    text = re.sub(r"\s+", " ", text).strip(" ,，.。!！~～、;；:：")
+    text = strip_address(text)
+    text = _REPEAT_PUNCT.sub(r"\1", text).strip()
+    cut = len(text) > max_chars
+    return (text[:max_chars].rstrip() if cut else text), cut
+
+
+def has_words(text: str) -> bool:
+    """True when anything letter-like is left (not just punctuation or digits)."""
+    return any(ch.isalpha() for ch in text)
