@@ -49,7 +49,10 @@ class SentenceTransformerEmbedder:
         path = resolve_model(model, download=download)
         self._model = SentenceTransformer(str(path), device="cpu")
         self._prefix = prefix
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        # sentence-transformers 6 renamed the method; keep working with 3.x-5.x too.
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or \
+            self._model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
         self.name = f"sentence-transformers:{model}"
 
     def embed(self, texts: list[str]) -> np.ndarray:

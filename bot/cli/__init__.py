@@ -20,22 +20,23 @@ USER_ERRORS = (ConfigError, CorpusError, StyleError, EmbedderMismatch, ModelMiss
                UnknownStyle)
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(extra_commands=()) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="springfest", description="SpringFestQA: answer relatives' questions in style.")
     p.add_argument("--config", help="config file (default: $SPRINGFEST_CONFIG or ./config.yaml)")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = p.add_subparsers(dest="command", required=True)
-    for module in COMMANDS:
+    for module in [*COMMANDS, *extra_commands]:
         module.register(sub)
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, extra_commands=()) -> int:
+    """Run the CLI; `extra_commands` are modules with register() that live outside bot/ (e.g. `run`)."""
     # Chinese text must survive any terminal or pipe encoding.
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(encoding="utf-8")
-    args = parser().parse_args(argv)
+    args = parser(extra_commands).parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
