@@ -28,6 +28,8 @@ class TurbomindConfig(_Section):
     cache_max_entry_count: float = Field(0.8, gt=0, le=1)
     model_format: Literal["hf", "awq"] = "hf"
     quant_policy: Literal[0, 4, 8] = 0
+    # internlm2: our complete explicit InternLM2 template; model: the template in the model's tokenizer.
+    chat_template: Literal["internlm2", "model"] = "internlm2"
 
 
 class LLMConfig(_Section):
@@ -37,6 +39,7 @@ class LLMConfig(_Section):
     api_key_env: str | None = None
     timeout_s: float = Field(20.0, gt=0)
     first_piece_timeout_s: float = Field(8.0, gt=0)
+    retry_after_s: float = Field(10.0, ge=0)
     prefer_curated: bool = True
     curated_threshold: float = Field(0.97, ge=0, le=1)
     prefetch_styles: bool = False
@@ -68,7 +71,7 @@ class KnowledgeConfig(_Section):
     collection: str = Field("springfest-qa", pattern=r"^[A-Za-z0-9._-]{3,512}$")
     extra_corpus: list[Path] = []
     k: int = Field(5, ge=1, le=50)
-    match_threshold: float = Field(0.9, ge=0, le=1)
+    match_threshold: float = Field(0.91, ge=0, le=1)
 
 
 class StylesConfig(_Section):
@@ -109,11 +112,18 @@ class TelegramConfig(_Section):
     base_url: str | None = None
     webhook_url: str | None = None
     webhook_port: int = Field(8443, ge=1, le=65535)
+    webhook_listen: str = "0.0.0.0"
+    webhook_secret_env: str | None = None
+    messages_per_second: int = Field(30, ge=1)
+    group_messages_per_minute: int = Field(20, ge=1)
+    edit_interval_s: float = Field(1.0, ge=0)
 
 
 class DiscordConfig(_Section):
     enabled: bool = True
     token_env: str = "DISCORD_BOT_TOKEN"
+    message_content: bool = True
+    messages_per_5s: int = Field(5, ge=1)
 
 
 class WebConfig(_Section):
@@ -121,6 +131,8 @@ class WebConfig(_Section):
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=1, le=65535)
     concurrency: int = Field(16, ge=1)
+    queue_size: int = Field(100, ge=1)
+    behind_proxy: bool = False
 
 
 class Config(_Section):

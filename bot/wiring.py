@@ -11,7 +11,6 @@ from engine.corpus import Corpus, load_corpus
 from engine.embedders import make_embedder
 from engine.engine import Engine, RetrievalSettings
 from engine.knowledge import KnowledgeBase, make_client
-from engine.safety import SafetyFilter
 from engine.styles import Style, enabled_styles, load_styles
 
 log = logging.getLogger(__name__)

@@ -40,10 +40,16 @@ class Answer:
         return answer_id(self.text)
 
     async def __aiter__(self) -> AsyncIterator[str]:
-        async for piece in self.pieces:
-            self.text += piece
-            yield piece
-        self.done = True
+        try:
+            async for piece in self.pieces:
+                self.text += piece
+                yield piece
+            self.done = True
+        finally:
+            # A reader that stops early closes the source too, so a generating model stops at once.
+            close = getattr(self.pieces, "aclose", None)
+            if close is not None:
+                await close()
 
     async def collect(self) -> str:
         """Consume the whole stream and return the text."""

@@ -28,7 +28,7 @@ class UnknownStyle(ValueError):
 @dataclass(frozen=True)
 class RetrievalSettings:
     k: int = 5
-    match_threshold: float = 0.9  # below it nothing in the corpus is about this question
+    match_threshold: float = 0.91  # below it nothing in the corpus is about this question
     max_question_chars: int = 300
 
 

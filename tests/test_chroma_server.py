@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import write_config
 
 from bot.config import load_config
 from bot.wiring import build_engine
-from conftest import write_config
 
 
 def _free_port() -> int:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import yaml
+from conftest import REPO, write_config
 
 from bot.cli import main
-from conftest import REPO, write_config
 from engine.corpus import TOPICS
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import write_config
 
 from bot.config import load_config
 from bot.wiring import build_engine
-from conftest import write_config
 from engine.models import ModelMissing, resolve_model
 
 pytest.importorskip("sentence_transformers")

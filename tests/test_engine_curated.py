@@ -19,7 +19,7 @@ def engine(mini_config):
 
 
 async def test_paraphrase_gets_the_items_answer_in_the_style(engine):
-    answer = await engine.answer("二姨问：你们俩到底啥时候办喜事啊？", "sarcastic")
+    answer = await engine.answer("二姨，你俩到底啥时候结婚啊？", "sarcastic")
     text = await answer.collect()
     assert answer.source == "curated"
     assert answer.matches[0].id == "marriage-when"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from conftest import write_config
 
 from bot.config import load_config
 from bot.wiring import build_engine, load_data, open_knowledge
-from conftest import write_config
 from engine.knowledge import EmbedderMismatch
 
 

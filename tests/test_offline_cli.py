@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import write_config
 from pytest_socket import SocketBlockedError, disable_socket, enable_socket
 
 from bot.cli import main
-from conftest import write_config
 
 
 @pytest.fixture

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from conftest import REPO, write_config
 
 from bot.config import ConfigError, load_config
 from bot.wiring import build_engine, load_data
-from conftest import REPO, write_config
 
 
 def test_shipped_styles_and_defaults():

@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from bot.cli import ask, data, kb
+from bot.cli import ask, data, finetune, kb, model
 from bot.config import ConfigError, load_config
 from engine.corpus import CorpusError
 from engine.engine import EmptyQuestion, UnknownStyle
@@ -15,7 +15,7 @@ from engine.models import ModelMissing
 from engine.styles import StyleError
 
 # Command modules; later features append theirs here.
-COMMANDS = [ask, kb, data]
+COMMANDS = [ask, kb, data, finetune, model]
 USER_ERRORS = (ConfigError, CorpusError, StyleError, EmbedderMismatch, ModelMissing, EmptyQuestion,
                UnknownStyle)
 
