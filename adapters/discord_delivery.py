@@ -19,6 +19,7 @@ import aiohttp
 import discord
 
 from bot.app import BotApp
+from bot.text_split import split_text
 from bot.types import Reply
 
 log = logging.getLogger(__name__)
@@ -28,17 +29,6 @@ MAX_CHARS = 2000  # Discord's limit for a message's content
 WINDOW_S = 5.0  # the budget counts sends and edits per channel over this window
 EDIT_EVERY_S = 1.0  # a streamed answer is edited into its message at most this often
 NETWORK_BACKOFF_S = (0.5, 1, 2, 4)  # then give up: the network is down, not flaky
-
-
-def split_text(text: str, limit: int = MAX_CHARS) -> list[str]:
-    """Pieces of at most `limit` characters, cut at a line break or space near the end when there is one."""
-    pieces = []
-    while len(text) > limit:
-        cut = max(text.rfind("\n", limit * 3 // 4, limit), text.rfind(" ", limit * 3 // 4, limit))
-        cut = cut if cut > 0 else limit
-        pieces.append(text[:cut])
-        text = text[cut:].lstrip("\n ")
-    return [*pieces, text] if text or not pieces else pieces
 
 
 def retry_after(e: discord.HTTPException) -> float:
@@ -156,7 +146,7 @@ class Delivery:
         return final
 
     async def _progress(self, surface: Surface, shown: _Shown, text: str) -> None:
-        text = split_text(text)[0]
+        text = split_text(text, MAX_CHARS)[0]
         if shown.message_id is None:
             await self.budget.wait(surface.channel_id)
             shown.message_id = await surface.show(text, None)
@@ -170,7 +160,7 @@ class Delivery:
             shown.text, shown.at = text, time.monotonic()
 
     async def _final(self, surface: Surface, shown: _Shown, reply: Reply, chat: str) -> None:
-        pieces = split_text(reply.text)
+        pieces = split_text(reply.text, MAX_CHARS)
         view = self.make_view(reply)
         last_id = ""
         for n, piece in enumerate(pieces):

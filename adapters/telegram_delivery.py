@@ -16,6 +16,7 @@ from telegram.error import BadRequest, TelegramError
 
 from adapters.telegram_limits import Budget, call
 from bot.app import BotApp
+from bot.text_split import split_text
 from bot.types import Button, Reply
 
 log = logging.getLogger(__name__)
@@ -23,17 +24,6 @@ log = logging.getLogger(__name__)
 MAX_CHARS = MessageLimit.MAX_TEXT_LENGTH  # 4096
 TYPING_AFTER_S = 1.0  # curated answers come in milliseconds; generated ones take seconds
 TYPING_EVERY_S = 4.5  # Telegram shows the action for 5 s
-
-
-def split_text(text: str, limit: int = MAX_CHARS) -> list[str]:
-    """Pieces of at most `limit` characters, cut at a line break or space near the end when there is one."""
-    pieces = []
-    while len(text) > limit:
-        cut = max(text.rfind("\n", limit * 3 // 4, limit), text.rfind(" ", limit * 3 // 4, limit))
-        cut = cut if cut > 0 else limit
-        pieces.append(text[:cut])
-        text = text[cut:].lstrip("\n ")
-    return [*pieces, text] if text or not pieces else pieces
 
 
 def keyboard(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
@@ -95,7 +85,7 @@ class Delivery:
                 typing.cancel()
 
     async def _progress(self, target: _Target, shown: _Shown, text: str) -> None:
-        text = split_text(text)[0]
+        text = split_text(text, MAX_CHARS)[0]
         if shown.message_id is None:
             shown.message_id = await self._send(target, text, None, first=True)
             shown.text, shown.edited_at = text, time.monotonic()
@@ -107,7 +97,7 @@ class Delivery:
             await self._edit(target.chat_id, shown, text, None)
 
     async def _final(self, target: _Target, shown: _Shown, reply: Reply) -> None:
-        pieces = split_text(reply.text)
+        pieces = split_text(reply.text, MAX_CHARS)
         markup = keyboard(reply.buttons)
         last_id: int | None = None
         for n, piece in enumerate(pieces):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +51,10 @@ def build_engine(cfg: Config, *, progress: bool = False) -> Engine:
     """The engine with its knowledge base built or updated if needed."""
     _, enabled, corpus = load_data(cfg)
     kb = open_knowledge(cfg, download=True)
+    status = kb.status(corpus)
+    if status != "ready":  # the first start embeds the whole corpus: say so rather than sit silent
+        print(f"springfest: {'building' if status == 'missing' else 'updating'} the knowledge base "
+              f"({len(corpus.phrasings())} phrasings)…", file=sys.stderr, flush=True)
     report = kb.ensure(corpus, progress=progress)
     if report:
         log.info("knowledge base: %d phrasings added, %d removed in %.1fs", report.added, report.removed,

@@ -36,14 +36,35 @@ def write_config(tmp_path: Path, data_dir: Path, **sections) -> Path:
     return path
 
 
-@pytest.fixture
-def mini_data(tmp_path: Path) -> Path:
-    """A data directory with the real styles and safety words and a tiny, stable corpus."""
-    data = tmp_path / "data"
+def copy_mini(dest: Path) -> Path:
+    """dest/data: the real styles and safety words with a tiny, stable corpus (tests don't move when data/ grows)."""
+    data = dest / "data"
     shutil.copytree(MINI, data)
     for name in ("styles.yaml", "safety_words.txt"):
         shutil.copy(REPO / "data" / name, data / name)
     return data
+
+
+def module_engine(tmp_path_factory, seed: int):
+    """(data dir, config path, engine) over the mini corpus, for a module-scoped fixture: building the
+    knowledge base costs a second or two, so a test module builds it once."""
+    import random
+
+    from bot.config import load_config
+    from bot.wiring import build_engine
+
+    tmp = tmp_path_factory.mktemp("engine")
+    data = copy_mini(tmp)
+    path = write_config(tmp, data)
+    engine = build_engine(load_config(path))
+    engine.rng = random.Random(seed)
+    return data, path, engine
+
+
+@pytest.fixture
+def mini_data(tmp_path: Path) -> Path:
+    """A data directory with the real styles and safety words and a tiny, stable corpus."""
+    return copy_mini(tmp_path)
 
 
 @pytest.fixture

@@ -14,9 +14,7 @@ import asyncio
 import contextlib
 import itertools
 import json
-import random
 import secrets
-import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,10 +24,9 @@ import discord
 import pytest
 import yarl
 from aiohttp import WSMsgType, web
-from conftest import MINI, REPO, write_config
+from conftest import module_engine, write_config
 
 from bot.config import load_config
-from bot.wiring import build_engine
 
 TOKEN = "fake-discord-token"
 APP = "700000000000000001"  # the application id, which is also the bot user's id
@@ -648,13 +645,7 @@ CONTEXT_MENU = "用 SpringFest 回复"
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory):
     """The mini data directory and an engine over it, built once for the module."""
-    tmp = tmp_path_factory.mktemp("engine")
-    data = tmp / "data"
-    shutil.copytree(MINI, data)
-    for name in ("styles.yaml", "safety_words.txt"):
-        shutil.copy(REPO / "data" / name, data / name)
-    engine = build_engine(load_config(write_config(tmp, data)))
-    engine.rng = random.Random(5)
+    data, _, engine = module_engine(tmp_path_factory, seed=5)
     return data, engine
 
 

@@ -10,19 +10,16 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import random
 import re
-import shutil
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from aiohttp import web
-from conftest import MINI, REPO, write_config
+from conftest import module_engine, write_config
 
 from bot.config import load_config
-from bot.wiring import build_engine
 
 TOKEN = "123456:TEST-token"
 BOT = {"id": 999, "is_bot": True, "first_name": "SpringFest", "username": "SpringFestTestBot"}
@@ -385,13 +382,7 @@ MARRIAGE = "你打算什么时候结婚啊？"
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory):
     """The mini data directory and an engine over it, built once for the module."""
-    tmp = tmp_path_factory.mktemp("engine")
-    data = tmp / "data"
-    shutil.copytree(MINI, data)
-    for name in ("styles.yaml", "safety_words.txt"):
-        shutil.copy(REPO / "data" / name, data / name)
-    engine = build_engine(load_config(write_config(tmp, data)))
-    engine.rng = random.Random(5)
+    data, _, engine = module_engine(tmp_path_factory, seed=5)
     return data, engine
 
 

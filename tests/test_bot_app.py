@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import ast
-import random
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import MINI, REPO, write_config
+from conftest import module_engine, write_config
 
 from bot.app import BotApp
 from bot.buttons import Action, unpack
 from bot.config import load_config
 from bot.store import Store
 from bot.types import ButtonPress, IncomingMessage, User
-from bot.wiring import build_engine
 
 OWNER, AUNT = User("1", "Owner"), User("2", "二姨")
 GROUP = "-42"
@@ -32,13 +29,7 @@ class Clock:
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory):
     """The mini data directory and an engine over it, built once for the module."""
-    tmp = tmp_path_factory.mktemp("engine")
-    data = tmp / "data"
-    shutil.copytree(MINI, data)
-    for name in ("styles.yaml", "safety_words.txt"):
-        shutil.copy(REPO / "data" / name, data / name)
-    engine = build_engine(load_config(write_config(tmp, data)))
-    engine.rng = random.Random(3)
+    data, _, engine = module_engine(tmp_path_factory, seed=3)
     return data, engine
 
 

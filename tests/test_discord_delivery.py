@@ -21,7 +21,7 @@ from fake_discord import (  # noqa: E402
     custom_ids,
 )
 
-from adapters.discord_delivery import split_text  # noqa: E402
+from bot.text_split import split_text  # noqa: E402
 from engine.engine import Engine  # noqa: E402
 from engine.generation import GenerationSettings, Generator  # noqa: E402
 from engine.llm.scripted import ScriptedLLM  # noqa: E402
@@ -108,7 +108,7 @@ def test_split_text_cuts_at_line_breaks_and_keeps_every_character(no_errors_logg
     assert all(len(p) <= 2000 for p in pieces) and len(pieces) == 2
     assert pieces[0].endswith("十"), "cut at a line break"
     assert "\n".join(pieces).replace("\n", "") == text.replace("\n", "")
-    assert split_text("短") == ["短"] and split_text("") == [""]
+    assert split_text("短", 2000) == ["短"] and split_text("", 2000) == [""]
 
 
 async def test_without_the_message_content_intent_it_says_so_and_keeps_working(

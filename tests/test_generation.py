@@ -11,11 +11,9 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
-from conftest import write_config
 
 from bot.config import load_config
 from bot.llm_wiring import make_generator
-from bot.wiring import build_engine
 from engine.answer import answer_id
 from engine.engine import Engine
 from engine.llm.base import LLMError
@@ -29,17 +27,10 @@ OFF_TOPIC = "帮我写一段Python代码"
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory):
     """One knowledge base for the module (building it costs about two seconds)."""
-    import shutil
+    from conftest import module_engine
 
-    from conftest import MINI, REPO
-
-    tmp = tmp_path_factory.mktemp("gen")
-    data = tmp / "data"
-    shutil.copytree(MINI, data)
-    for name in ("styles.yaml", "safety_words.txt"):
-        shutil.copy(REPO / "data" / name, data / name)
-    path = write_config(tmp, data)
-    return path, build_engine(load_config(path))
+    _, path, engine = module_engine(tmp_path_factory, seed=0)
+    return path, engine
 
 
 @pytest.fixture

@@ -26,17 +26,10 @@ PARAPHRASE = "你们俩到底啥时候办喜事？"
 @pytest.fixture(scope="module")
 def shared_kb(tmp_path_factory):
     """(data dir, Chroma dir) built once for the module: building costs seconds, reopening does not."""
-    import shutil
+    from conftest import module_engine
 
-    from conftest import MINI, REPO
-
-    tmp = tmp_path_factory.mktemp("openai")
-    data = tmp / "data"
-    shutil.copytree(MINI, data)
-    for name in ("styles.yaml", "safety_words.txt"):
-        shutil.copy(REPO / "data" / name, data / name)
-    build_engine(load_config(write_config(tmp, data)))
-    return data, tmp / "chroma"
+    data, path, _ = module_engine(tmp_path_factory, seed=0)
+    return data, path.parent / "chroma"
 
 
 def _config(tmp_path, shared_kb, server: FakeOpenAI, **llm):

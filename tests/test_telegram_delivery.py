@@ -22,8 +22,9 @@ from fake_telegram import (  # noqa: E402
 )
 from telegram import Bot  # noqa: E402
 
-from adapters.telegram_delivery import TYPING_AFTER_S, Delivery, split_text  # noqa: E402
+from adapters.telegram_delivery import MAX_CHARS, TYPING_AFTER_S, Delivery  # noqa: E402
 from adapters.telegram_limits import Budget  # noqa: E402
+from bot.text_split import split_text  # noqa: E402
 from bot.types import Button, Reply  # noqa: E402
 
 pytest_plugins = ("fake_telegram",)  # the fixtures: shared, make_cfg, tg
@@ -80,7 +81,7 @@ async def test_long_replies_are_split_never_truncated(fake, bot, no_errors_logge
     assert len(parts) == 2 and all(len(p["text"]) <= 4096 for p in parts)
     assert "".join(p["text"] for p in parts).replace("\n", "") == text.replace("\n", "")
     assert "reply_markup" not in parts[0] and labels(parts[1])
-    assert split_text("") == [""] and split_text("a" * 5000) == ["a" * 4096, "a" * 904]
+    assert split_text("", MAX_CHARS) == [""] and split_text("a" * 5000, MAX_CHARS) == ["a" * 4096, "a" * 904]
 
 
 async def test_group_budget_skips_optional_edits_and_keeps_the_final_one(fake, bot, no_errors_logged):
