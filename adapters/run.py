@@ -40,7 +40,12 @@ def register(sub) -> None:
 
 
 def run(cfg: Config, args) -> int:
-    return asyncio.run(serve_all(cfg, only=args.only))
+    # uvloop (installed with chromadb's uvicorn[standard]) cuts the event loop's share of every update.
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(serve_all(cfg, only=args.only))
+    return uvloop.run(serve_all(cfg, only=args.only))
 
 
 def load_platforms(only: list[str] | None = None) -> dict[str, ModuleType]:

@@ -53,8 +53,8 @@ async def burst(fake: FakeTelegram, n: int, chats: int, start: int) -> None:
     """Push n mentions spread over `chats` groups; wait until n more messages were sent."""
     before = len(fake.of("sendMessage"))
     for i in range(n):
-        n = start + i
-        q = ADDRESSES[n % len(ADDRESSES)] + QUESTIONS[n // len(ADDRESSES) % len(QUESTIONS)]
+        k = start + i
+        q = ADDRESSES[k % len(ADDRESSES)] + QUESTIONS[k // len(ADDRESSES) % len(QUESTIONS)]
         fake.message(-(10_000 + i % chats), user(20_000 + i % 500), f"@{BOT['username']} {q}")
     await fake.wait_for(lambda: len(fake.of("sendMessage")) >= before + n, timeout=600)
 

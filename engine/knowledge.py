@@ -23,6 +23,7 @@ from engine.embedders import CachedEmbedder, make_embedder
 
 log = logging.getLogger(__name__)
 COLLECTION = "springfest-qa"
+_RECENT = 4096  # questions whose matches are remembered
 _BATCH = 2000  # below Chroma's max batch (about 5,461) and small enough for a smooth progress bar
 
 
@@ -100,6 +101,7 @@ class KnowledgeBase:
         self.client, self.embedder, self.name = client, embedder, collection
         self._ef = SpringfestEmbeddingFunction(embedder, backend, model)
         self._col = None
+        self._recent: dict[tuple[str, int], tuple[Match, ...]] = {}
 
     # -- the collection ---------------------------------------------------------------------------
     def _existing(self):
@@ -182,6 +184,7 @@ class KnowledgeBase:
             bar.close()
         col.modify(metadata={**meta, "fingerprint": self._fingerprint(desired)})
         self._col = col
+        self._recent.clear()
         return BuildReport(len(new), len(stale), len(existing) - len(stale), time.perf_counter() - t0)
 
     def ensure(self, corpus: Corpus, *, progress: bool = False) -> BuildReport | None:
@@ -194,8 +197,18 @@ class KnowledgeBase:
 
     # -- queries ---------------------------------------------------------------------------------
     def search(self, question: str, k: int = 5) -> list[Match]:
-        """The k best items for a question, best first; one entry per item."""
-        return self.search_vector(self.embedder.embed_one(question), k)
+        """The k best items for a question, best first; one entry per item.
+
+        Remembered per question until the next build: a style switch or "another one" asks the same
+        question again, and so do relatives.
+        """
+        key = (question, k)
+        hit = self._recent.get(key)
+        if hit is None:
+            hit = self._recent[key] = tuple(self.search_vector(self.embedder.embed_one(question), k))
+            if len(self._recent) > _RECENT:
+                self._recent.pop(next(iter(self._recent)))  # oldest first: dicts keep insertion order
+        return list(hit)
 
     def search_vector(self, vector, k: int = 5) -> list[Match]:
         col = self.collection()

@@ -26,9 +26,11 @@ def test_incremental_build_embeds_only_new_phrasings(mini_config, mini_data):
     path.write_text(yaml.safe_dump(items, allow_unicode=True), encoding="utf-8")
     _, _, corpus = load_data(mini_config)
     assert kb.status(corpus) == "stale"
+    before = kb.search("你今年工资涨了多少？")[0].score  # remembered until the next build
     second = kb.build(corpus)
     assert (second.added, second.removed, second.kept) == (1, 1, 5)
     assert kb.stats()["phrasings"] == 6
+    assert before < 0.99 < kb.search("你今年工资涨了多少？")[0].score
 
 
 def test_stale_index_is_rebuilt_by_the_engine(mini_config, mini_data):
