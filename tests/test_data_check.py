@@ -14,11 +14,16 @@ def test_shipped_corpus_passes(capsys):
     assert "corpus OK" in capsys.readouterr().out
 
 
-def test_shipped_corpus_covers_every_topic():
+def test_shipped_corpus_is_the_grown_one():
+    """150+ items, 6+ per topic, 4+ phrasings, 3+ answers in each main style and 1+ in the others."""
     items = [i for p in (REPO / "data" / "qa").glob("*.yaml") for i in yaml.safe_load(p.read_text("utf-8"))]
     per_topic = {t: sum(1 for i in items if i["topic"] == t) for t in TOPICS}
-    assert all(n >= 2 for n in per_topic.values()), per_topic
-    assert len(items) >= 36
+    assert all(n >= 6 for n in per_topic.values()), per_topic
+    assert len(items) >= 150
+    for item in items:
+        assert len(item["questions"]) >= 4, item["id"]
+        for style, least in (("tactful", 3), ("deflect", 3), ("sarcastic", 3), ("humorous", 1), ("mysterious", 1)):
+            assert len(item["answers"].get(style, [])) >= least, (item["id"], style)
 
 
 def test_check_names_file_and_item(tmp_path, mini_data, capsys):
