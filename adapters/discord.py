@@ -16,6 +16,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from adapters.delivery_errors import delivery_errors
 from adapters.discord_buttons import AnswerButton, answer_view
 from adapters.discord_commands import Translator, build_commands
 from adapters.discord_delivery import Budget, Delivery, Surface
@@ -27,6 +28,7 @@ from bot.config import Config
 from bot.types import ButtonPress, IncomingMessage, Reply
 
 log = logging.getLogger(__name__)
+GONE = (discord.Forbidden, discord.NotFound)  # expected delivery failures: no permission, message gone
 
 DEFER_AFTER_S = 1.5  # leaves time for the deferral itself to reach Discord within its 3 s
 TYPING_AFTER_S = 0.3  # answers faster than this (the curated path) need no "typing…"
@@ -83,7 +85,7 @@ class SpringFestClient(discord.Client):
             return
         surface = ChannelSurface(message.channel, message if not incoming.is_private else None)
         typing = asyncio.create_task(_typing(message.channel))
-        with _delivery_errors(f"channel {message.channel.id}"):
+        with delivery_errors(f"channel {message.channel.id}", GONE):
             try:
                 await self.delivery.deliver(
                     surface, self.app.on_message(incoming), chat=incoming.chat, on_shown=typing.cancel
@@ -110,7 +112,7 @@ class SpringFestClient(discord.Client):
             reply_to_message_id=str(target.id) if target else None,
             raw=interaction,
         )
-        with _delivery_errors(f"interaction {interaction.id}"):
+        with delivery_errors(f"interaction {interaction.id}", GONE):
             await self._answer_interaction(
                 interaction, self.app.on_message(incoming), incoming.chat, press=False
             )
@@ -125,7 +127,7 @@ class SpringFestClient(discord.Client):
             data=data,
             raw=interaction,
         )
-        with _delivery_errors(f"interaction {interaction.id}"):
+        with delivery_errors(f"interaction {interaction.id}", GONE):
             await self._answer_interaction(interaction, self.app.on_press(press), press.chat, press=True)
 
     async def _answer_interaction(
@@ -188,22 +190,6 @@ async def _typing(channel: discord.abc.Messageable) -> None:
         except Exception as e:  # cosmetic: never worth failing or retrying an answer for
             log.debug("typing indicator failed: %r", e)
         await asyncio.sleep(TYPING_EVERY_S)
-
-
-class _delivery_errors:
-    """Expected delivery failures are warnings: no permission, a message or an interaction gone."""
-
-    def __init__(self, where: str) -> None:
-        self.where = where
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type, exc, tb) -> bool:
-        if isinstance(exc, discord.Forbidden | discord.NotFound):
-            log.warning("discord: could not deliver to %s: %s", self.where, exc)
-            return True
-        return False
 
 
 # -- running ---------------------------------------------------------------------------------------

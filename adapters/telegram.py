@@ -29,6 +29,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from adapters.delivery_errors import delivery_errors
 from adapters.run import PlatformFatal
 from adapters.telegram_delivery import MAX_CHARS, Delivery
 from adapters.telegram_limits import Budget, QueuedRequest, call
@@ -37,6 +38,8 @@ from bot.app import BotApp
 from bot.config import Config
 
 log = logging.getLogger(__name__)
+# Expected delivery failures: the bot was removed or blocked, or the network is down (a BadRequest is a bug).
+UNDELIVERABLE = (Forbidden, NetworkError)
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]  # edits are not answered
 INLINE_CACHE_S = 30
@@ -62,7 +65,7 @@ async def handle_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     deps = _deps(context)
     thread_id = message.message_thread_id if message.is_topic_message else None
-    with _delivery_errors(f"chat {message.chat.id}"):
+    with delivery_errors(f"chat {message.chat.id}", UNDELIVERABLE, unless=(BadRequest,)):
         await deps.delivery.deliver(
             message.chat.id, deps.app.on_message(incoming), reply_to=message.message_id, thread_id=thread_id
         )
@@ -80,7 +83,7 @@ async def handle_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     async def on_first(reply):
         await _answer_query(query, reply.notice if reply else None)
 
-    with _delivery_errors(f"chat {press.chat}"):
+    with delivery_errors(f"chat {press.chat}", UNDELIVERABLE, unless=(BadRequest,)):
         await deps.delivery.deliver(
             query.message.chat.id,
             deps.app.on_press(press),
@@ -121,22 +124,6 @@ async def _answer_query(query, notice: str | None) -> None:
         await call(lambda: query.answer(text=notice), what="answerCallbackQuery")
     except BadRequest as e:  # older than Telegram keeps queries: the edit still goes ahead
         log.info("callback answer dropped: %s", e)
-
-
-class _delivery_errors:
-    """Expected delivery failures are warnings: the bot was removed or blocked, or the network is down."""
-
-    def __init__(self, where: str) -> None:
-        self.where = where
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type, exc, tb) -> bool:
-        if exc is not None and isinstance(exc, Forbidden | NetworkError) and not isinstance(exc, BadRequest):
-            log.warning("could not deliver to %s: %s", self.where, exc)
-            return True
-        return False
 
 
 def build_application(

@@ -643,31 +643,31 @@ CONTEXT_MENU = "用 SpringFest 回复"
 
 
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory):
+def dc_shared(tmp_path_factory):
     """The mini data directory and an engine over it, built once for the module."""
     data, _, engine = module_engine(tmp_path_factory, seed=5)
     return data, engine
 
 
 @pytest.fixture
-def make_cfg(shared, tmp_path, monkeypatch):
+def dc_make_cfg(dc_shared, tmp_path, monkeypatch):
     monkeypatch.setenv("DISCORD_BOT_TOKEN", TOKEN)
 
     def make(**sections):
         sections.setdefault("access", {"owners": [OWNER["id"]]})
         sections.setdefault("discord", {"messages_per_5s": 1000})
-        return load_config(write_config(tmp_path, shared[0], **sections))
+        return load_config(write_config(tmp_path, dc_shared[0], **sections))
 
     return make
 
 
 @pytest.fixture
-async def dc(shared, make_cfg, no_errors_logged, monkeypatch):
+async def dc(dc_shared, dc_make_cfg, no_errors_logged, monkeypatch):
     """A fake Discord with discord.py pointed at it; yields a Harness to start and restart the bot."""
     fake = await FakeDiscord().start()
     monkeypatch.setattr(discord.http.Route, "BASE", fake.api_base)
     monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url))
-    harness = Harness(fake, shared[1], make_cfg)
+    harness = Harness(fake, dc_shared[1], dc_make_cfg)
     yield harness
     await harness.stop()
     await fake.stop()

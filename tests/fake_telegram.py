@@ -380,14 +380,14 @@ MARRIAGE = "你打算什么时候结婚啊？"
 
 
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory):
+def tg_shared(tmp_path_factory):
     """The mini data directory and an engine over it, built once for the module."""
     data, _, engine = module_engine(tmp_path_factory, seed=5)
     return data, engine
 
 
 @pytest.fixture
-def make_cfg(shared, tmp_path, monkeypatch):
+def tg_make_cfg(tg_shared, tmp_path, monkeypatch):
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
 
     def make(**sections):
@@ -396,16 +396,16 @@ def make_cfg(shared, tmp_path, monkeypatch):
             "telegram",
             {"edit_interval_s": 0.2, "messages_per_second": 1000, "group_messages_per_minute": 1000},
         )
-        return load_config(write_config(tmp_path, shared[0], **sections))
+        return load_config(write_config(tmp_path, tg_shared[0], **sections))
 
     return make
 
 
 @pytest.fixture
-async def tg(shared, make_cfg, no_errors_logged):
+async def tg(tg_shared, tg_make_cfg, no_errors_logged):
     """Start the bot (owner 1; group GROUP approved by the owner); yields a helper with fake, start, stop."""
     fake = await FakeTelegram().start()
-    harness = Harness(fake, shared[1], make_cfg)
+    harness = Harness(fake, tg_shared[1], tg_make_cfg)
     yield harness
     await harness.stop()
     await fake.stop()

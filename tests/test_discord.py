@@ -22,7 +22,7 @@ from fake_discord import (  # noqa: E402
     selected,
 )
 
-pytest_plugins = ("fake_discord",)  # the fixtures: shared, make_cfg, dc
+pytest_plugins = ("fake_discord",)  # the fixtures: dc_shared, dc_make_cfg, dc
 pytestmark = pytest.mark.filterwarnings("ignore:'audioop' is deprecated:DeprecationWarning")
 
 LABELS = ["🙏 委婉认真", "🔀 转换话题", "🙃 阴阳怪气", "🔄 换一个"]

@@ -112,7 +112,7 @@ def test_split_text_cuts_at_line_breaks_and_keeps_every_character(no_errors_logg
 
 
 async def test_without_the_message_content_intent_it_says_so_and_keeps_working(
-    shared, make_cfg, no_errors_logged, monkeypatch
+    dc_shared, dc_make_cfg, no_errors_logged, monkeypatch
 ):
     import discord
     import yarl
@@ -121,7 +121,7 @@ async def test_without_the_message_content_intent_it_says_so_and_keeps_working(
     fake = await FakeDiscord(content_allowed=False).start()
     monkeypatch.setattr(discord.http.Route, "BASE", fake.api_base)
     monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url))
-    dc = Harness(fake, shared[1], make_cfg)
+    dc = Harness(fake, dc_shared[1], dc_make_cfg)
     try:
         await dc.start()
         said = [r.getMessage() for r in no_errors_logged.records]

@@ -7,7 +7,7 @@ import pytest
 pytest.register_assert_rewrite("fake_telegram")
 from fake_telegram import AUNT, GROUP, MARRIAGE, MENTION, OWNER, UNCLE, answers, button, labels, user  # noqa: E402
 
-pytest_plugins = ("fake_telegram",)  # the fixtures: shared, make_cfg, tg
+pytest_plugins = ("fake_telegram",)  # the fixtures: tg_shared, tg_make_cfg, tg
 
 # PTB's own RetryAfter constructor warns about its future timedelta type.
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")

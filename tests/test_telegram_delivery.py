@@ -27,7 +27,7 @@ from adapters.telegram_limits import Budget  # noqa: E402
 from bot.text_split import split_text  # noqa: E402
 from bot.types import Button, Reply  # noqa: E402
 
-pytest_plugins = ("fake_telegram",)  # the fixtures: shared, make_cfg, tg
+pytest_plugins = ("fake_telegram",)  # the fixtures: tg_shared, tg_make_cfg, tg
 
 
 @pytest.fixture

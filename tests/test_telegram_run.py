@@ -16,10 +16,10 @@ from fake_telegram import MARRIAGE, TOKEN, FakeTelegram, answers, user  # noqa: 
 
 from adapters.run import PlatformFatal, supervise  # noqa: E402
 
-pytest_plugins = ("fake_telegram",)  # the fixtures: shared, make_cfg, tg
+pytest_plugins = ("fake_telegram",)  # the fixtures: tg_shared, tg_make_cfg, tg
 
 
-async def test_springfest_run_answers_on_telegram_and_stops_on_sigterm(tmp_path, mini_data, shared):
+async def test_springfest_run_answers_on_telegram_and_stops_on_sigterm(tmp_path, mini_data, tg_shared):
     fake = await FakeTelegram().start()
     cfg = write_config(tmp_path, mini_data, access={"open": True}, web={"enabled": False},
                        discord={"enabled": False}, telegram={"base_url": fake.base_url})
@@ -31,7 +31,7 @@ async def test_springfest_run_answers_on_telegram_and_stops_on_sigterm(tmp_path,
         await fake.wait_for(lambda: fake.polls > 0, timeout=60)
         question = fake.message(5, user(5), MARRIAGE)
         await fake.wait_for(lambda: len(fake.bot_messages(5)) == 1)
-        assert fake.bot_messages(5)[0]["text"] in answers(shared[1], "marriage-when", "tactful")
+        assert fake.bot_messages(5)[0]["text"] in answers(tg_shared[1], "marriage-when", "tactful")
         assert fake.bot_messages(5)[0]["reply_to_message"]["message_id"] == question["message_id"]
         proc.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(proc.wait(), 20)
