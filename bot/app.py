@@ -16,7 +16,7 @@ from bot.buttons import Action, new_record_id, unpack
 from bot.config import Config
 from bot.ratelimit import RateLimiter
 from bot.store import Record, Store
-from bot.texts import COMMAND_DESCRIPTIONS, lang_of, t
+from bot.texts import COMMAND_DESCRIPTIONS, TEXTS, lang_of, t
 from bot.triggers import Trigger, classify, without_mentions
 from bot.types import Button, ButtonPress, IncomingMessage, Reply, User
 from engine.engine import EmptyQuestion, Engine
@@ -123,7 +123,7 @@ class BotApp:
         """The adapter reports the platform message id that now shows the answer `record_id`."""
         self.store.set_message(record_id, str(message_id))
 
-    def help_text(self, lang: str = "zh", chat: str | None = None) -> str:
+    def help_text(self, lang: str = "zh", chat: str | None = None, platform: str = "telegram") -> str:
         lang = lang_of(lang)
         styles = "\n".join(
             t(lang, "style_line", command=s.command, emoji=s.emoji, label=s.label(lang))
@@ -131,9 +131,12 @@ class BotApp:
         )
         current = self.styles[self.default_style(chat)]
         first = next(iter(self.styles.values())).command
+        how = t(lang, f"how_{platform}" if f"how_{platform}" in TEXTS[lang] else "how_telegram",
+                first=first, bot=self.bot_name)
         return t(
             lang,
             "help",
+            how=how,
             first=first,
             bot=self.bot_name,
             styles=styles,
@@ -188,7 +191,7 @@ class BotApp:
     ) -> AsyncIterator[Reply]:
         if trig.kind == "command":
             if trig.command in ("help", "start"):
-                yield Reply(self.help_text(lang, chat))
+                yield Reply(self.help_text(lang, chat, msg.platform))
                 return
             if trig.command == "style":
                 yield Reply(self._set_style(chat, trig.arg, lang))

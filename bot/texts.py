@@ -6,16 +6,20 @@ TEXTS: dict[str, dict[str, str]] = {
     "zh": {
         "help": (
             "我是春节问答机器人：亲戚问到尴尬问题时，我帮你按选定的风格回一句。\n\n"
-            "用法：\n"
-            "• 回复亲戚的消息并发送 /{first} （或其他风格命令），我就回答那条消息\n"
-            "• @我 + 问题，例如：@{bot} 你什么时候结婚？\n"
-            "• 回复我的回答可以追问\n"
+            "用法：\n{how}"
             "• 回答下面的按钮可以换风格，或者「换一个」\n\n"
             "风格命令：\n{styles}\n"
             "/answer 用本群默认风格回答\n"
             "/style <风格> 设置本群默认风格（当前：{current}）\n"
             "/help 显示本说明"
         ),
+        # How to ask differs by platform; the rest of the help is the same everywhere.
+        "how_telegram": "• 回复亲戚的消息并发送 /{first} （或其他风格命令），我就回答那条消息\n"
+        "• @我 + 问题，例如：@{bot} 你什么时候结婚？\n• 回复我的回答可以追问\n",
+        "how_discord": "• 在亲戚的消息上点右键 → Apps → 用 SpringFest 回复\n"
+        "• 斜杠命令 /{first} 加上问题，或 @我 + 问题（@我 时回复亲戚的消息，就回答那条消息）\n"
+        "• 回复我的回答可以追问\n",
+        "how_web": "• 在输入框写下亲戚的问题，点一个风格按钮；再点别的风格，就用那个风格重答\n",
         "style_line": "/{command} {emoji} {label}",
         "another": "🔄 换一个",
         "refuse_private": "抱歉，这个机器人只为主人服务。"
@@ -46,16 +50,21 @@ TEXTS: dict[str, dict[str, str]] = {
         "help": (
             "I'm the Spring Festival Q&A bot: when relatives ask awkward questions, I suggest a reply in "
             "the style you pick.\n\n"
-            "How to use me:\n"
-            "• Reply to a relative's message with /{first} (or another style command) and I answer it\n"
-            "• Mention me with a question, e.g. @{bot} when are you getting married?\n"
-            "• Reply to one of my answers to follow up\n"
+            "How to use me:\n{how}"
             "• Use the buttons under an answer to switch style or get another one\n\n"
             "Style commands:\n{styles}\n"
             "/answer answer in this chat's default style\n"
             "/style <style> set this chat's default style (now: {current})\n"
             "/help show this help"
         ),
+        "how_telegram": "• Reply to a relative's message with /{first} (or another style command) and I answer it\n"
+        "• Mention me with a question, e.g. @{bot} when are you getting married?\n"
+        "• Reply to one of my answers to follow up\n",
+        "how_discord": "• Right-click a relative's message → Apps → 用 SpringFest 回复\n"
+        "• The slash command /{first} with a question, or mention me with one (a mention in reply to a "
+        "relative's message answers that message)\n• Reply to one of my answers to follow up\n",
+        "how_web": "• Type the relative's question in the box and click a style; click another style to "
+        "answer it again that way\n",
         "style_line": "/{command} {emoji} {label}",
         "another": "🔄 Another",
         "refuse_private": "Sorry, this bot only serves its owners. To use it, ask an owner to add your user "

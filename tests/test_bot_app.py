@@ -259,3 +259,14 @@ def test_bot_layer_imports_no_platform_library():
         assert not [n for n in names if n.split(".")[0] in ("telegram", "discord", "adapters", "gradio")], (
             path
         )
+
+
+async def test_help_says_how_to_ask_on_each_platform(make_app):
+    app = make_app(access={"open": True})
+    [tg] = await replies(app.on_message(msg("/help", chat=AUNT.id, platform="telegram")))
+    [dc] = await replies(app.on_message(msg("/help", chat=AUNT.id, platform="discord")))
+    [web] = await replies(app.on_message(msg("/help", chat=AUNT.id, platform="web")))
+    assert "回复亲戚的消息并发送 /tactful" in tg.text
+    assert "用 SpringFest 回复" in dc.text and "回复亲戚的消息并发送" not in dc.text
+    assert "输入框" in web.text and "@我" not in web.text
+    assert all("/sarcastic" in r.text for r in (tg, dc, web))
