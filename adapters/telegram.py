@@ -32,7 +32,8 @@ from telegram.request import BaseRequest
 from adapters.delivery_errors import delivery_errors
 from adapters.run import PlatformFatal
 from adapters.telegram_delivery import MAX_CHARS, Delivery
-from adapters.telegram_limits import Budget, QueuedRequest, call
+from adapters.telegram_limits import Budget, call
+from adapters.telegram_request import AiohttpRequest
 from adapters.telegram_updates import PerChatProcessor, to_incoming, to_press, to_user
 from bot.app import BotApp
 from bot.config import Config
@@ -140,7 +141,7 @@ def build_application(
     base = base_url or cfg.telegram.base_url
     if base:
         builder = builder.base_url(base).base_file_url(base.replace("/bot", "/file/bot", 1))
-    builder = builder.request(request or QueuedRequest(POOL_SIZE))
+    builder = builder.request(request or AiohttpRequest(POOL_SIZE))
     if updates_request is not None:
         builder = builder.get_updates_request(updates_request)
     application = builder.build()

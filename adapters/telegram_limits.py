@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
-from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 log = logging.getLogger(__name__)
@@ -120,22 +119,3 @@ class Budget:
         now = self.clock()
         for chat_id in [c for c, w in self._groups.items() if not w or now - w[-1] >= 60]:
             del self._groups[chat_id]
-
-
-class QueuedRequest(HTTPXRequest):
-    """HTTPXRequest that queues requests itself once every pooled connection is busy.
-
-    httpcore rescans all waiting requests whenever a connection frees up, which costs quadratic CPU when a
-    burst of updates queues a thousand sends; an asyncio.Semaphore in front keeps its queue short.
-    """
-
-    def __init__(self, connections: int = 16, **kwargs) -> None:
-        super().__init__(connection_pool_size=connections, pool_timeout=None, **kwargs)
-        self._connections = connections
-        self._slots: asyncio.Semaphore | None = None
-
-    async def do_request(self, *args, **kwargs):
-        if self._slots is None:  # created here so it belongs to the running loop
-            self._slots = asyncio.Semaphore(self._connections)
-        async with self._slots:
-            return await super().do_request(*args, **kwargs)
