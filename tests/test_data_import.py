@@ -10,11 +10,10 @@ import csv
 import json
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import MINI, REPO, write_config
+from conftest import MINI, REPO, copy_mini, write_config
 
 from bot.cli import main
 from engine.corpus import read_item_file
@@ -102,14 +101,6 @@ def test_cleaning_edge_cases(raw, expected):
     assert got.text == expected, (got.text, got.reason)
 
 
-def mini_copy(root: Path) -> Path:
-    data = root / "data"
-    shutil.copytree(MINI, data)
-    for name in ("styles.yaml", "safety_words.txt"):
-        shutil.copy(REPO / "data" / name, data / name)
-    return data
-
-
 def test_cli_import_with_retrieved_topics_writes_checkable_items(tmp_path, mini_data, capsys):
     cfg = write_config(tmp_path, mini_data)
     out = tmp_path / "imported.yaml"
@@ -154,7 +145,7 @@ def test_cli_import_rejects_unknown_style_and_bad_file(tmp_path, mini_data, caps
 @pytest.fixture(scope="module")
 def seed_config(tmp_path_factory):
     root = tmp_path_factory.mktemp("seed")
-    return write_config(root, mini_copy(root)), root
+    return write_config(root, copy_mini(root)), root
 
 
 def _count_rows(path: Path) -> int:

@@ -12,12 +12,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import REPO, write_config
+from conftest import REPO, copy_mini, write_config
 from test_web_support import (
     MARRIAGE_Q,
     SALARY_Q,
     PageServer,
-    copy_mini_data,
     free_port,
     mini_answers,
 )
@@ -68,7 +67,7 @@ def answers(chat: list[dict]) -> list[tuple[str, str | None]]:
 def page(tmp_path_factory):
     """One page for the tests of separate visitors: each gradio_client is a visitor of its own."""
     tmp = tmp_path_factory.mktemp("page")
-    with PageServer(page_config(tmp, copy_mini_data(tmp))) as server:
+    with PageServer(page_config(tmp, copy_mini(tmp))) as server:
         yield server
 
 

@@ -12,7 +12,8 @@ import re
 from pathlib import Path
 
 import pytest
-from test_web_support import MARRIAGE_Q, SALARY_Q, PageServer, copy_mini_data, free_port, mini_answers
+from conftest import copy_mini
+from test_web_support import MARRIAGE_Q, SALARY_Q, PageServer, free_port, mini_answers
 
 from bot.config import load_config
 
@@ -36,7 +37,7 @@ def page_url(tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("browser")
     access = {"rate_limit": {"per_user_per_minute": 1000, "per_chat_per_minute": 1000}}
-    cfg = load_config(write_config(tmp, copy_mini_data(tmp), web={"port": free_port()}, access=access))
+    cfg = load_config(write_config(tmp, copy_mini(tmp), web={"port": free_port()}, access=access))
     with PageServer(cfg) as server:
         yield server.url
 
@@ -51,7 +52,7 @@ def browser():
 
 @pytest.fixture(scope="module")
 def answers(tmp_path_factory):
-    data = copy_mini_data(tmp_path_factory.mktemp("answers"))
+    data = copy_mini(tmp_path_factory.mktemp("answers"))
     return {(item, style): mini_answers(data, item, style) for item in ("marriage-when", "salary-how-much")
             for style in ("tactful", "deflect", "sarcastic")}
 

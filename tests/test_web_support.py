@@ -8,10 +8,8 @@ Playwright) from the test thread.
 from __future__ import annotations
 
 import asyncio
-import shutil
 import socket
 import threading
-from pathlib import Path
 
 import yaml
 
@@ -21,15 +19,6 @@ MARRIAGE_Q = "你打算什么时候结婚啊？"
 SALARY_Q = "你一个月挣多少钱？"
 
 
-def copy_mini_data(tmp: Path) -> Path:
-    """The same data directory as conftest's mini_data fixture, for module-scoped servers."""
-    from conftest import MINI, REPO
-
-    data = tmp / "data"
-    shutil.copytree(MINI, data)
-    for name in ("styles.yaml", "safety_words.txt"):
-        shutil.copy(REPO / "data" / name, data / name)
-    return data
 
 
 def mini_answers(mini_data, item: str, style: str) -> set[str]:
