@@ -23,20 +23,22 @@ class DataPaths:
     qa_dirs: list[Path]
     fallbacks: Path
     safety_words: Path
+    topics: Path
 
 
 def data_paths(cfg: Config) -> DataPaths:
     data = cfg.path(cfg.data_dir)
     extra = [cfg.path(p) for p in cfg.knowledge.extra_corpus]
     return DataPaths(data / "styles.yaml", [data / "qa", *extra], data / "fallbacks.yaml",
-                     data / "safety_words.txt")
+                     data / "safety_words.txt", data / "topics")
 
 
 def load_data(cfg: Config) -> tuple[dict[str, Style], dict[str, Style], Corpus]:
     """(all styles, enabled styles, corpus)."""
     paths = data_paths(cfg)
     all_styles = load_styles(paths.styles)
-    return all_styles, enabled_styles(all_styles, cfg.styles.enabled), load_corpus(paths.qa_dirs, paths.fallbacks)
+    return all_styles, enabled_styles(all_styles, cfg.styles.enabled), load_corpus(paths.qa_dirs, paths.fallbacks,
+                                                                                   paths.topics)
 
 
 def open_knowledge(cfg: Config, *, download: bool = False) -> KnowledgeBase:

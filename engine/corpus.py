@@ -11,6 +11,7 @@ import yaml
 TOPICS = (
     "dating", "marriage", "children", "salary", "job", "civil-service", "study", "house", "car",
     "looks", "age", "comparison", "hometown", "money", "lifestyle", "memory", "plans", "filial",
+    "drinking", "favours", "divorce", "new-year", "smalltalk",
 )
 
 
@@ -31,6 +32,8 @@ class Item:
 class Corpus:
     items: dict[str, Item]
     fallbacks: dict[str, tuple[str, ...]]
+    # topic -> style -> answers that fit any question of the topic (data/topics/<topic>.yaml)
+    topic_answers: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
 
     def by_topic(self, topic: str) -> list[Item]:
         return [i for i in self.items.values() if i.topic == topic]
@@ -66,8 +69,27 @@ def item_files(corpus_dirs: list[Path]) -> list[Path]:
     return files
 
 
-def load_corpus(qa_dirs: list[Path], fallbacks_path: Path) -> Corpus:
-    """Load items from every qa directory (or file) and the fallbacks. Raises on malformed files."""
+def read_topic_file(path: Path) -> dict:
+    """One data/topics/<topic>.yaml: {topic: id, answers: {style: [...]}}."""
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    if not isinstance(raw, dict) or not isinstance(raw.get("answers"), dict):
+        raise CorpusError(f"{path}: expected a mapping with `topic` and `answers`")
+    return raw
+
+
+def load_topic_answers(topics_dir: Path | None) -> dict[str, dict[str, tuple[str, ...]]]:
+    out: dict[str, dict[str, tuple[str, ...]]] = {}
+    if topics_dir is None or not Path(topics_dir).is_dir():
+        return out
+    for path in sorted(Path(topics_dir).glob("*.yaml")):
+        raw = read_topic_file(path)
+        topic = str(raw.get("topic") or path.stem)
+        out[topic] = {str(s): _as_strings(a) for s, a in raw["answers"].items()}
+    return out
+
+
+def load_corpus(qa_dirs: list[Path], fallbacks_path: Path, topics_dir: Path | None = None) -> Corpus:
+    """Load items from every qa directory (or file), the topic answers and the fallbacks."""
     items: dict[str, Item] = {}
     for path in item_files(qa_dirs):
         for n, entry in enumerate(read_item_file(path), 1):
@@ -89,4 +111,5 @@ def load_corpus(qa_dirs: list[Path], fallbacks_path: Path) -> Corpus:
     raw_fb = yaml.safe_load(Path(fallbacks_path).read_text(encoding="utf-8")) or {}
     if not isinstance(raw_fb, dict):
         raise CorpusError(f"{fallbacks_path}: expected a mapping from style id to a list of replies")
-    return Corpus(items=items, fallbacks={str(s): _as_strings(v) for s, v in raw_fb.items()})
+    return Corpus(items=items, fallbacks={str(s): _as_strings(v) for s, v in raw_fb.items()},
+                  topic_answers=load_topic_answers(topics_dir))

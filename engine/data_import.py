@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.corpus import TOPICS, Corpus
-from engine.corpus_check import ID_RE, MIN_ANSWERS_PER_ENABLED_STYLE, MIN_QUESTIONS, _check_text
+from engine.corpus_check import CURATED, ID_RE, _check_text
 from engine.knowledge import KnowledgeBase
 from engine.safety import SafetyFilter
 from engine.text_cleaning import clean_answer, dedup_key
@@ -189,11 +189,11 @@ def validate_items(items: list[dict], styles: list[str], enabled: list[str], saf
                 errors.append(f"{where}: unknown style {style!r}")
             for text in texts:
                 errors.extend(_check_text(text, f"{where}: {style}", safety))
-        if len(item["questions"]) < MIN_QUESTIONS:
-            notes.append(f"{where}: {len(item['questions'])} question(s); the corpus wants {MIN_QUESTIONS}")
-        missing = [s for s in enabled if len(item["answers"].get(s, ())) < MIN_ANSWERS_PER_ENABLED_STYLE]
+        if len(item["questions"]) < CURATED.questions:
+            notes.append(f"{where}: {len(item['questions'])} question(s); the corpus wants {CURATED.questions}")
+        missing = [s for s in enabled if len(item["answers"].get(s, ())) < CURATED.answers_enabled]
         if missing:
-            notes.append(f"{where}: under {MIN_ANSWERS_PER_ENABLED_STYLE} answers in {', '.join(missing)}")
+            notes.append(f"{where}: under {CURATED.answers_enabled} answers in {', '.join(missing)}")
         for q in item["questions"]:
             if (other := corpus_questions.get(dedup_key(q))) is not None:
                 notes.append(f"{where}: question {q!r} is already in corpus item {other}")

@@ -52,7 +52,7 @@ def check(cfg: Config, args) -> int:
     paths = data_paths(cfg)
     styles = load_styles(paths.styles)
     errors = check_corpus(paths.qa_dirs, paths.fallbacks, list(styles), cfg.styles.enabled,
-                          SafetyFilter.from_file(paths.safety_words))
+                          SafetyFilter.from_file(paths.safety_words), paths.topics)
     for line in errors:
         print(line, file=sys.stderr)
     if errors:
@@ -109,7 +109,7 @@ def export_files(cfg: Config, args) -> int:
     all_styles, _, corpus = load_data(cfg)
     if args.extra:
         paths = data_paths(cfg)
-        corpus = load_corpus([*paths.qa_dirs, *args.extra], paths.fallbacks)
+        corpus = load_corpus([*paths.qa_dirs, *args.extra], paths.fallbacks, paths.topics)
     written = export(corpus, all_styles, args.format, args.out)
     for path, n in written.items():
         print(f"{n:>7} examples  {path}")
