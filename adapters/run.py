@@ -14,6 +14,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from types import ModuleType
 
+from adapters.errors import PlatformFatal
 from bot.app import BotApp
 from bot.config import Config
 from bot.store import Store
@@ -25,10 +26,6 @@ log = logging.getLogger(__name__)
 PLATFORMS = {"telegram": "adapters.telegram", "discord": "adapters.discord", "web": "adapters.web"}
 BACKOFF_S = (1, 2, 5, 10, 30, 60)
 HEALTHY_AFTER_S = 60  # a platform that ran this long before failing starts its backoff afresh
-
-
-class PlatformFatal(Exception):
-    """Raised by a platform's serve() for errors a restart cannot fix (e.g. a rejected token)."""
 
 
 def register(sub) -> None:

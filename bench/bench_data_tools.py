@@ -23,9 +23,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.data_import import SEED_STYLES, clean_rows, read_rows  # noqa: E402
-from engine.embedders import make_embedder  # noqa: E402
+from engine.retrieval.embedders import make_embedder  # noqa: E402
 from engine.safety import SafetyFilter  # noqa: E402
+from engine.tooling.data_import import SEED_STYLES, clean_rows, read_rows  # noqa: E402
 
 THRESHOLDS = (0.90, 0.93, 0.95, 0.97)
 

@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.config import load_config  # noqa: E402
 from bot.wiring import load_data  # noqa: E402
 from engine.corpus import Corpus  # noqa: E402
-from engine.embedders import make_embedder  # noqa: E402
 from engine.engine import Engine, RetrievalSettings  # noqa: E402
-from engine.knowledge import KnowledgeBase, make_client  # noqa: E402
+from engine.retrieval.embedders import make_embedder  # noqa: E402
+from engine.retrieval.index import KnowledgeBase, make_client  # noqa: E402
 
 PREFIXES = ["", "小王啊，", "二姨问你，", "哎，", "大侄子，", "闺女啊，", "我说你，", "对了，", "那个，", "孩子，",
             "你跟姑说说，", "舅舅问一句，", "老三家的，", "咱实话实说，", "听你妈说，"]

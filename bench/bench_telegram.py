@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 from conftest import MINI, write_config  # noqa: E402
-from fake_telegram import BOT, TOKEN, FakeTelegram, user  # noqa: E402
+from fakes.fake_telegram import BOT, TOKEN, FakeTelegram, user  # noqa: E402
 
 ADDRESSES = ["", "二姨问：", "小王啊，", "大侄子，", "闺女，", "三舅说：", "老李问，", "表姐："]
 QUESTIONS = ["你打算什么时候结婚啊？", "一个月挣多少钱？", "啥时候请我们喝喜酒？", "现在工资有多少啊？",

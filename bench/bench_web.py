@@ -1,6 +1,6 @@
 """The web page under many visitors: answers per second and latency through Gradio's own client.
 
-The page runs in this process exactly as `springfest run` serves it (adapters.web.serve on 127.0.0.1, the
+The page runs in this process exactly as `springfest run` serves it (adapters.web.server.serve on 127.0.0.1, the
 mini corpus, rate limits lifted so the page itself is measured); every visitor is a gradio_client in a
 thread of its own asking questions one after another. The clients share the machine's cores with the
 server, so the numbers are a floor for what a real browser audience gets.
@@ -23,7 +23,7 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 import gradio_client  # noqa: E402
 from conftest import write_config  # noqa: E402
-from test_web_support import MARRIAGE_Q, SALARY_Q, PageServer, copy_mini_data, free_port  # noqa: E402
+from support.page_server import MARRIAGE_Q, SALARY_Q, PageServer, copy_mini_data, free_port  # noqa: E402
 
 from bot.config import load_config  # noqa: E402
 from engine.llm.scripted import ScriptedLLM  # noqa: E402

@@ -23,9 +23,9 @@ sys.path.insert(0, str(ROOT))
 from bot.config import load_config  # noqa: E402
 from bot.wiring import load_data  # noqa: E402
 from engine.corpus import Corpus  # noqa: E402
-from engine.embedders import make_embedder  # noqa: E402
-from engine.knowledge import KnowledgeBase, make_client  # noqa: E402
-from engine.normalize import normalise  # noqa: E402
+from engine.normalize import normalize  # noqa: E402
+from engine.retrieval.embedders import make_embedder  # noqa: E402
+from engine.retrieval.index import KnowledgeBase, make_client  # noqa: E402
 
 
 def starter(corpus: Corpus) -> Corpus:
@@ -61,13 +61,13 @@ def main() -> None:
         for topic, questions in paraphrases.items():
             for q in questions[:3] if args.core else questions:
                 assert key(q) not in corpus_questions, f"paraphrase {q!r} is in the corpus"
-                top = kb.search(normalise(q)[0], 1)[0]
+                top = kb.search(normalize(q)[0], 1)[0]
                 total += 1
                 hits += top.topic == topic
                 on_scores.append(top.score)
                 if top.topic != topic:
                     misses.append(f"  {topic:<13} {q}  ->  {top.topic} ({top.question}, {top.score:.3f})")
-        off_scores = [kb.search(normalise(q)[0], 1)[0].score for q in offtopic]
+        off_scores = [kb.search(normalize(q)[0], 1)[0].score for q in offtopic]
     print(f"corpus: {len(corpus.items)} items, {sum(len(i.questions) for i in corpus.items.values())} phrasings")
     print(f"top-1 topic accuracy: {hits}/{total} = {hits / total:.1%}")
     print("| threshold | paraphrases kept | off-topic rejected |")

@@ -6,10 +6,10 @@ import logging
 
 from bot.config import Config
 from engine.corpus import Corpus
-from engine.generation import GenerationSettings, Generator
+from engine.generation.generator import GenerationSettings, Generator
+from engine.generation.run import Limits
 from engine.llm.base import LLM, Sampling
-from engine.llm_run import Limits
-from engine.models import resolve_model
+from engine.retrieval.model_files import resolve_model
 from engine.safety import SafetyFilter
 from engine.styles import Style
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from bot.config import Config
 from engine.corpus import Corpus, load_corpus
-from engine.embedders import make_embedder
 from engine.engine import Engine, RetrievalSettings
-from engine.knowledge import KnowledgeBase, make_client
+from engine.retrieval.embedders import make_embedder
+from engine.retrieval.index import KnowledgeBase, make_client
 from engine.styles import Style, enabled_styles, load_styles
 
 log = logging.getLogger(__name__)

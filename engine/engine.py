@@ -1,6 +1,6 @@
 """Engine.answer: the one entry point every front end calls.
 
-normalise -> retrieve -> gate -> a curated answer, or (with an LLM configured) a generated one.
+normalize -> retrieve -> gate -> a curated answer, or (with an LLM configured) a generated one.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from engine.answer import Answer, answer_id, once
 from engine.corpus import Corpus, Item
-from engine.knowledge import KnowledgeBase, Match
-from engine.normalize import has_words, normalise
+from engine.normalize import has_words, normalize
+from engine.retrieval.index import KnowledgeBase
 from engine.styles import Style
+from engine.types import Answer, Match, answer_id, once
 
 
 class EmptyQuestion(ValueError):
@@ -38,13 +38,13 @@ class Engine:
                  retrieval: RetrievalSettings = RetrievalSettings(), *, generator=None,
                  rng: random.Random | None = None) -> None:
         self.corpus, self.styles, self.kb, self.retrieval = corpus, styles, kb, retrieval
-        self.generator = generator  # engine.generation.Generator when an LLM backend is configured
+        self.generator = generator  # engine.generation.generator.Generator when an LLM backend is configured
         self.rng = rng or random.Random()
         self._retrieval_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="retrieval")
 
     def prepare(self, text: str) -> tuple[str, bool]:
         """The normalised question and whether it was cut; EmptyQuestion when nothing is left."""
-        question, cut = normalise(text, self.retrieval.max_question_chars)
+        question, cut = normalize(text, self.retrieval.max_question_chars)
         if not has_words(question):
             raise EmptyQuestion("the message has no question in it")
         return question, cut

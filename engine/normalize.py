@@ -33,7 +33,7 @@ def strip_address(text: str) -> str:
     return text
 
 
-def normalise(text: str, max_chars: int = 300) -> tuple[str, bool]:
+def normalize(text: str, max_chars: int = 300) -> tuple[str, bool]:
     """The cleaned question and whether it had to be cut to max_chars."""
     text = unicodedata.normalize("NFC", text or "")
     text = _COMMAND.sub("", text.strip())

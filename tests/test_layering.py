@@ -37,7 +37,34 @@ def test_one_way_imports(package):
     assert not bad, "\n".join(bad)
 
 
+SERVING = ("engine/engine.py", "engine/types.py", "engine/normalize.py", "engine/retrieval", "engine/generation",
+           "engine/llm")
+
+
+def test_serving_never_imports_tooling():
+    """engine/tooling/ is offline corpus work; the request path must not need it (or what it imports)."""
+    bad = []
+    for part in SERVING:
+        target = REPO / part
+        for path in sorted(target.rglob("*.py") if target.is_dir() else [target]):
+            for name in imported_modules(path):
+                if name == "engine.tooling" or name.startswith("engine.tooling."):
+                    bad.append(f"{path.relative_to(REPO)} imports {name}")
+    assert not bad, "\n".join(bad)
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
 def test_the_checker_sees_a_violation(tmp_path):
     f = tmp_path / "x.py"
-    f.write_text("import importlib\nfrom adapters.telegram import x\nimportlib.import_module('discord.ui')\n")
+    f.write_text("import importlib\nfrom adapters.telegram.handlers import x\nimportlib.import_module('discord.ui')\n")
     assert {"adapters", "discord"} <= imported_roots(f)

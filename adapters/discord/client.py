@@ -1,0 +1,227 @@
+"""Discord (discord.py 2): mentions, slash commands, the "reply with" context menu and style buttons, all
+fed to the platform-neutral BotApp; its Replies are shown by adapters.discord.delivery.
+
+Interactions are answered within Discord's 3 seconds: when the bot layer has nothing to show by then, the
+interaction is deferred first and the answer edited in afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from adapters.discord.buttons import AnswerButton, answer_view
+from adapters.discord.commands import Translator, build_commands
+from adapters.discord.delivery import Budget, Delivery, Surface
+from adapters.discord.events import chat_key, to_incoming, to_user
+from adapters.discord.surfaces import ChannelSurface, InteractionSurface, acknowledge, send_note
+from adapters.errors import PlatformFatal, delivery_errors
+from bot.app import BotApp
+from bot.config import Config
+from bot.types import ButtonPress, IncomingMessage, Reply
+
+log = logging.getLogger(__name__)
+GONE = (discord.Forbidden, discord.NotFound)  # expected delivery failures: no permission, message gone
+
+DEFER_AFTER_S = 1.5  # leaves time for the deferral itself to reach Discord within its 3 s
+TYPING_AFTER_S = 0.3  # answers faster than this (the curated path) need no "typing…"
+TYPING_EVERY_S = 8.0  # Discord shows typing for 10 s
+MISSING_INTENT = (
+    "discord: the message-content intent is not enabled for this bot, so it cannot read the message a "
+    "mention replies to. Mentions with a question, slash commands and the context menu still work. To "
+    "fix: Discord Developer Portal > your application > Bot > Privileged Gateway Intents > Message "
+    "Content Intent (or set discord.message_content: false to silence this)."
+)
+
+
+class _NoMessageContent(Exception):
+    """The application is not allowed the message-content intent: start again without it."""
+
+
+class SpringFestClient(discord.Client):
+    def __init__(self, app: BotApp, cfg: Config, *, message_content: bool, **options: Any) -> None:
+        # Voice is not used: discord.py's warnings about missing voice libraries would only confuse.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
+        intents = discord.Intents.default()
+        intents.message_content = message_content
+        super().__init__(intents=intents, allowed_mentions=discord.AllowedMentions.none(), **options)
+        self.app, self.cfg = app, cfg
+        self.tree = app_commands.CommandTree(self)
+        self.delivery = Delivery(app, Budget(cfg.discord.messages_per_5s), answer_view)
+
+    async def setup_hook(self) -> None:
+        """After login, before the gateway: check the intent, register buttons and commands."""
+        flags = self.application_flags
+        allowed = flags.gateway_message_content or flags.gateway_message_content_limited
+        if self.intents.message_content and not allowed:
+            raise _NoMessageContent
+        self.add_dynamic_items(AnswerButton)  # presses on any old answer, across restarts
+        build_commands(self.tree, self.app, self.on_command)
+        await self.tree.set_translator(Translator())
+        try:
+            await self.tree.sync()
+        except discord.HTTPException as e:  # the commands registered last time still work
+            log.warning("discord: could not register the slash commands: %s", e)
+        if self.app.bot_name == "bot" and self.user:
+            self.app.bot_name = self.user.name
+
+    async def on_ready(self) -> None:
+        log.info("discord: running as %s in %d servers", self.user, len(self.guilds))
+
+    # -- events -----------------------------------------------------------------------------------
+    async def on_message(self, message: discord.Message) -> None:
+        """Answer a message when the bot layer wants to: a mention, a reply to our answer, a DM."""
+        if self.user is None:
+            return
+        incoming = to_incoming(message, self.user)
+        if incoming is None:
+            return
+        surface = ChannelSurface(message.channel, message if not incoming.is_private else None)
+        typing = asyncio.create_task(_typing(message.channel))
+        with delivery_errors(f"channel {message.channel.id}", GONE):
+            try:
+                await self.delivery.deliver(
+                    surface, self.app.on_message(incoming), chat=incoming.chat, on_shown=typing.cancel
+                )
+            finally:
+                typing.cancel()
+
+    async def on_command(
+        self, interaction: discord.Interaction, text: str, target: discord.Message | None
+    ) -> None:
+        """A slash command or the context menu: the same text command the bot layer reads everywhere."""
+        me = self.user
+        target_text = (target.content or None) if target else None
+        incoming = IncomingMessage(
+            platform="discord",
+            chat=chat_key(interaction.channel, interaction.channel_id),
+            message_id=str(interaction.id),
+            user=to_user(interaction.user, str(interaction.locale)),
+            text=text,
+            is_private=interaction.guild_id is None,
+            mentions_bot=False,
+            reply_to_text=target_text,
+            reply_to_bot=bool(target and me and target.author.id == me.id),
+            reply_to_message_id=str(target.id) if target else None,
+            raw=interaction,
+        )
+        with delivery_errors(f"interaction {interaction.id}", GONE):
+            await self._answer_interaction(
+                interaction, self.app.on_message(incoming), incoming.chat, press=False
+            )
+
+    async def on_press(self, interaction: discord.Interaction, data: str) -> None:
+        """A button under an answer (AnswerButton.callback): the answer is replaced in place."""
+        press = ButtonPress(
+            platform="discord",
+            chat=chat_key(interaction.channel, interaction.channel_id),
+            user=to_user(interaction.user, str(interaction.locale)),
+            message_id=str(interaction.message.id) if interaction.message else "",
+            data=data,
+            raw=interaction,
+        )
+        with delivery_errors(f"interaction {interaction.id}", GONE):
+            await self._answer_interaction(interaction, self.app.on_press(press), press.chat, press=True)
+
+    async def _answer_interaction(
+        self, interaction: discord.Interaction, replies: AsyncIterator[Reply], chat: str, *, press: bool
+    ) -> None:
+        """Respond within 3 s (deferring when the first Reply is slow), then deliver the rest."""
+        first_task = asyncio.ensure_future(_next(replies))
+        done, _ = await asyncio.wait({first_task}, timeout=DEFER_AFTER_S)
+        if not done:
+            await acknowledge(interaction, press=press)
+        first = await first_task
+        if first is None:  # the bot layer stays silent (refused before, rate-limited): end "thinking…"
+            await _silent(interaction, press=press)
+            return
+        if first.done and (not first.text or (not press and first.record_id is None)):
+            await replies.aclose()
+            # A notice or note (help, refusal, expired button) is for the one who asked only, unless a
+            # public "thinking…" already stands in for it.
+            note = first.text or first.notice
+            if not note:
+                await acknowledge(interaction, press=press)
+            elif interaction.response.is_done() and not press:
+                await InteractionSurface(interaction, press=False).show(note, None)
+            else:
+                await send_note(interaction, note)
+            return
+        surface: Surface = InteractionSurface(interaction, press=press)
+        await self.delivery.deliver(surface, _prepend(first, replies), chat=chat)
+
+
+async def _next(replies: AsyncIterator[Reply]) -> Reply | None:
+    return await anext(replies, None)
+
+
+async def _prepend(first: Reply, rest: AsyncIterator[Reply]) -> AsyncIterator[Reply]:
+    try:
+        yield first
+        async for reply in rest:
+            yield reply
+    finally:
+        await rest.aclose()  # type: ignore[attr-defined]
+
+
+async def _silent(interaction: discord.Interaction, *, press: bool) -> None:
+    """Acknowledge without showing anything (a command's "thinking…" is deleted again)."""
+    if press:
+        await acknowledge(interaction, press=True)
+        return
+    await acknowledge(interaction, press=False, ephemeral=True)
+    with contextlib.suppress(discord.NotFound):
+        await interaction.delete_original_response()
+
+
+async def _typing(channel: discord.abc.Messageable) -> None:
+    """Keep "typing…" showing while an answer is slow to come."""
+    await asyncio.sleep(TYPING_AFTER_S)
+    while True:
+        try:
+            await channel.typing()
+        except Exception as e:  # cosmetic: never worth failing or retrying an answer for
+            log.debug("typing indicator failed: %r", e)
+        await asyncio.sleep(TYPING_EVERY_S)
+
+
+# -- running ---------------------------------------------------------------------------------------
+def wanted(cfg: Config) -> bool:
+    return cfg.discord.enabled and bool(cfg.secret(cfg.discord.token_env))
+
+
+async def serve(app: BotApp, cfg: Config, **client_options: Any) -> None:
+    """Run the bot until cancelled; `client_options` go to discord.Client (tests: guild_ready_timeout)."""
+    token = cfg.secret(cfg.discord.token_env)
+    if not token:
+        raise PlatformFatal(f"${cfg.discord.token_env} is not set")
+    message_content = cfg.discord.message_content
+    while True:
+        client = SpringFestClient(app, cfg, message_content=message_content, **client_options)
+        try:
+            await client.start(token)
+            return
+        except discord.LoginFailure:
+            raise PlatformFatal(f"Discord rejected the token in ${cfg.discord.token_env}") from None
+        except (_NoMessageContent, discord.PrivilegedIntentsRequired):
+            if not message_content:
+                raise PlatformFatal("Discord refused the gateway intents this bot asks for") from None
+            log.warning(MISSING_INTENT)
+            message_content = False
+        finally:
+            await _close(client)
+
+
+async def _close(client: discord.Client) -> None:
+    # discord.py dispatches "ready" guild_ready_timeout after connecting, from a task close() leaves
+    # running: closing within that window would make it fail on the closed client. Cancel it first.
+    ready = getattr(client._connection, "_ready_task", None)
+    if ready is not None:
+        ready.cancel()
+    await client.close()

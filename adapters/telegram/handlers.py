@@ -1,0 +1,223 @@
+"""Telegram (python-telegram-bot 22): handlers that turn updates into BotApp calls and deliver its Replies.
+
+Long polling by default, a webhook when `telegram.webhook_url` is set. Updates run concurrently across
+chats and in order within a chat (adapters.telegram.updates.PerChatProcessor).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from telegram import (
+    Bot,
+    BotCommand,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Update,
+)
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ContextTypes,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from adapters.errors import PlatformFatal, delivery_errors
+from adapters.telegram.delivery import MAX_CHARS, Delivery
+from adapters.telegram.limits import Budget, call
+from adapters.telegram.request import AiohttpRequest
+from adapters.telegram.updates import PerChatProcessor, to_incoming, to_press, to_user
+from bot.app import BotApp
+from bot.config import Config
+
+log = logging.getLogger(__name__)
+# Expected delivery failures: the bot was removed or blocked, or the network is down (a BadRequest is a bug).
+UNDELIVERABLE = (Forbidden, NetworkError)
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]  # edits are not answered
+INLINE_CACHE_S = 30
+POOL_SIZE = 16  # connections to the Bot API
+KEY = "springfest"  # where the handlers find their BotApp and Delivery in bot_data
+
+
+@dataclass
+class Deps:
+    app: BotApp
+    delivery: Delivery
+
+
+def _deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:
+    return context.application.bot_data[KEY]
+
+
+async def handle_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer a message when the bot layer wants to (commands, mentions, replies to us, private chats)."""
+    message = update.message
+    incoming = to_incoming(message, context.bot)
+    if incoming is None:
+        return
+    deps = _deps(context)
+    thread_id = message.message_thread_id if message.is_topic_message else None
+    with delivery_errors(f"chat {message.chat.id}", UNDELIVERABLE, unless=(BadRequest,)):
+        await deps.delivery.deliver(
+            message.chat.id, deps.app.on_message(incoming), reply_to=message.message_id, thread_id=thread_id
+        )
+
+
+async def handle_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button press: answer the query at once (stops the spinner), then edit the message in place."""
+    query = update.callback_query
+    press = to_press(query)
+    if press is None:
+        await _answer_query(query, None)
+        return
+    deps = _deps(context)
+
+    async def on_first(reply):
+        await _answer_query(query, reply.notice if reply else None)
+
+    with delivery_errors(f"chat {press.chat}", UNDELIVERABLE, unless=(BadRequest,)):
+        await deps.delivery.deliver(
+            query.message.chat.id,
+            deps.app.on_press(press),
+            edit_message_id=query.message.message_id,
+            on_first=on_first,
+        )
+
+
+async def handle_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Inline mode: `@bot 问题` offers one ready answer per enabled style, sent as the user."""
+    query = update.inline_query
+    replies = await _deps(context).app.inline(to_user(query.from_user), query.query)
+    results = [
+        InlineQueryResultArticle(
+            id=str(n),
+            title=r.notice or "",
+            description=r.text[:100],
+            input_message_content=InputTextMessageContent(r.text[:MAX_CHARS]),
+        )
+        for n, r in enumerate(replies)
+    ]
+    try:
+        await call(
+            lambda: query.answer(results, cache_time=INLINE_CACHE_S, is_personal=True),
+            what="answerInlineQuery",
+        )
+    except BadRequest as e:  # the user typed on and the query expired: harmless
+        log.info("inline answer dropped: %s", e)
+
+
+async def handle_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """PTB only logs handler exceptions: log them loudly, with the traceback."""
+    log.error("handling a Telegram update failed", exc_info=context.error)
+
+
+async def _answer_query(query, notice: str | None) -> None:
+    try:
+        await call(lambda: query.answer(text=notice), what="answerCallbackQuery")
+    except BadRequest as e:  # older than Telegram keeps queries: the edit still goes ahead
+        log.info("callback answer dropped: %s", e)
+
+
+def build_application(
+    app: BotApp,
+    cfg: Config,
+    token: str,
+    *,
+    base_url: str | None = None,
+    request: BaseRequest | None = None,
+    updates_request: BaseRequest | None = None,
+) -> Application:
+    """The PTB Application with our handlers; base_url/request let tests point it at a fake server."""
+    builder = Application.builder().token(token).concurrent_updates(PerChatProcessor())
+    base = base_url or cfg.telegram.base_url
+    if base:
+        builder = builder.base_url(base).base_file_url(base.replace("/bot", "/file/bot", 1))
+    builder = builder.request(request or AiohttpRequest(POOL_SIZE))
+    if updates_request is not None:
+        builder = builder.get_updates_request(updates_request)
+    application = builder.build()
+    budget = Budget(cfg.telegram.messages_per_second, cfg.telegram.group_messages_per_minute)
+    application.bot_data[KEY] = Deps(
+        app, Delivery(application.bot, app, budget, edit_interval_s=cfg.telegram.edit_interval_s)
+    )
+    content = filters.TEXT | filters.CAPTION | filters.Sticker.ALL
+    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & content, handle_message))
+    application.add_handler(CallbackQueryHandler(handle_press))
+    application.add_handler(InlineQueryHandler(handle_inline))
+    application.add_error_handler(handle_error)
+    return application
+
+
+async def register_commands(bot: Bot, app: BotApp) -> None:
+    """The command menu, in Chinese (the default) and English."""
+    for lang, code in (("zh", None), ("zh", "zh"), ("en", "en")):
+        commands = [BotCommand(c, d[:256]) for c, d in app.command_list(lang)]
+        await call(
+            lambda c=commands, code=code: bot.set_my_commands(c, language_code=code), what="setMyCommands"
+        )
+
+
+def wanted(cfg: Config) -> bool:
+    return cfg.telegram.enabled and bool(cfg.secret(cfg.telegram.token_env))
+
+
+def _log_polling_error(exc: TelegramError) -> None:
+    # PTB retries getUpdates by itself; a network blip is not an error of ours.
+    log.warning("polling Telegram: %s", exc)
+
+
+async def serve(app: BotApp, cfg: Config, **build) -> None:
+    """Run the bot until cancelled; `build` goes to build_application (tests pass base_url)."""
+    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    token = cfg.secret(cfg.telegram.token_env)
+    if not token:
+        raise PlatformFatal(f"${cfg.telegram.token_env} is not set")
+    application = build_application(app, cfg, token, **build)
+    try:
+        await application.initialize()  # getMe: checks the token
+    except InvalidToken as e:
+        raise PlatformFatal(f"Telegram rejected the token in ${cfg.telegram.token_env} ({e})") from None
+    try:
+        app.bot_name = application.bot.username
+        await register_commands(application.bot, app)
+        await application.start()
+        await _start_updates(application, cfg)
+        log.info("telegram: running as @%s", application.bot.username)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            if application.updater.running:
+                await application.updater.stop()
+            await application.stop()
+    finally:
+        await application.shutdown()
+
+
+async def _start_updates(application: Application, cfg: Config) -> None:
+    tg = cfg.telegram
+    if not tg.webhook_url:
+        await application.updater.start_polling(
+            allowed_updates=ALLOWED_UPDATES, error_callback=_log_polling_error
+        )
+        return
+    try:
+        import tornado  # noqa: F401 - PTB's webhook server
+    except ImportError:
+        raise PlatformFatal("webhook mode needs pip install '.[telegram]' (tornado)") from None
+    await application.updater.start_webhook(
+        listen=tg.webhook_listen,
+        port=tg.webhook_port,
+        url_path=urlparse(tg.webhook_url).path.lstrip("/"),
+        webhook_url=tg.webhook_url,
+        allowed_updates=ALLOWED_UPDATES,
+        secret_token=cfg.secret(tg.webhook_secret_env),
+    )

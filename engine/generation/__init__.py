@@ -1,0 +1,1 @@
+"""Generation: prompts, the run of one LLM request, shaping its text, prefetch."""

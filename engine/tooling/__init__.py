@@ -1,0 +1,1 @@
+"""Offline corpus tooling (check, import, augment, review, export, fine-tuning config). Serving code never imports it."""

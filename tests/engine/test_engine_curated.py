@@ -1,0 +1,79 @@
+"""The curated path of Engine.answer on a tiny fixed corpus."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from bot.wiring import build_engine
+from engine.engine import EmptyQuestion, UnknownStyle
+from engine.types import answer_id
+
+
+@pytest.fixture
+def engine(mini_config):
+    e = build_engine(mini_config)
+    e.rng = random.Random(7)
+    return e
+
+
+async def test_paraphrase_gets_the_items_answer_in_the_style(engine):
+    answer = await engine.answer("二姨，你俩到底啥时候结婚啊？", "sarcastic")
+    text = await answer.collect()
+    assert answer.source == "curated"
+    assert answer.matches[0].id == "marriage-when"
+    assert answer.matches[0].question == "你打算什么时候结婚啊？"
+    assert text in engine.corpus.items["marriage-when"].answers["sarcastic"]
+
+
+async def test_each_style_answers_from_its_own_list(engine):
+    for style in ("tactful", "deflect", "sarcastic"):
+        answer = await engine.answer("你现在一个月挣多少钱啊", style)
+        assert await answer.collect() in engine.corpus.items["salary-how-much"].answers[style]
+        assert answer.style == style
+
+
+async def test_another_answer_differs_until_all_were_shown(engine):
+    item = engine.corpus.items["marriage-when"]
+    shown: list[str] = []
+    for _ in range(len(item.answers["tactful"])):
+        answer = await engine.answer("你什么时候结婚", "tactful", exclude=[answer_id(t) for t in shown])
+        shown.append(await answer.collect())
+    assert sorted(shown) == sorted(item.answers["tactful"])
+    # Once every answer of the item was shown, the style's fallbacks come next, never silence.
+    answer = await engine.answer("你什么时候结婚", "tactful", exclude=[answer_id(t) for t in shown])
+    assert await answer.collect() not in shown
+    assert answer.source == "fallback"
+
+
+async def test_off_topic_question_gets_a_fallback_line(engine):
+    answer = await engine.answer("帮我写一段Python代码", "deflect")
+    text = await answer.collect()
+    assert answer.source == "fallback"
+    assert text in engine.corpus.fallbacks["deflect"]
+    assert answer.matches, "matches are reported even below the threshold"
+
+
+async def test_question_is_normalised_and_capped(mini_config):
+    engine = build_engine(mini_config)
+    answer = await engine.answer("@SpringFestBot 小王啊，你啥时候结婚？？？😂😂", "tactful")
+    assert answer.question == "你啥时候结婚？"
+    long = await engine.answer("结婚" * 10_000, "tactful")
+    assert long.truncated and len(long.question) == mini_config.question.max_chars
+
+
+async def test_empty_and_unknown_style_are_clear_errors(engine):
+    with pytest.raises(EmptyQuestion):
+        await engine.answer("@SpringFestBot 😂😂！！", "tactful")
+    with pytest.raises(UnknownStyle):
+        await engine.answer("你什么时候结婚", "humorous")  # defined but not enabled by default
+
+
+async def test_answer_json_shape(engine):
+    answer = await engine.answer("一个月挣多少", "tactful")
+    await answer.collect()
+    data = answer.to_json()
+    assert set(data) == {"question", "style", "text", "source", "matches"}
+    assert set(data["matches"][0]) == {"id", "topic", "question", "score"}
+    assert answer.id == answer_id(data["text"])

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import pytest
+
+from engine.normalize import has_words, normalize
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("小王啊，你什么时候结婚啊？？？", "你什么时候结婚啊？"),
+        ("@SpringFestBot 二姨，一个月挣多少啊😂😂", "一个月挣多少啊"),
+        ("/sarcastic@springfest_bot 有对象了吗", "有对象了吗"),
+        ("大侄子呀~ 考公考得咋样了", "考公考得咋样了"),
+        ("闺女！！啥时候带对象回来", "啥时候带对象回来"),
+        ("你今年挣了多少，够买房不", "你今年挣了多少，够买房不"),  # a clause, not a form of address
+        ("结婚了吗，小王", "结婚了吗，小王"),
+        ("  有  对象   了吗  ", "有 对象 了吗"),
+    ],
+)
+def test_normalise(raw, clean):
+    assert normalize(raw)[0] == clean
+
+
+def test_cap_and_emptiness():
+    text, cut = normalize("啊" * 500, 300)
+    assert cut and len(text) == 300
+    assert not has_words(normalize("😂🧧🎆！！？？")[0])
+    assert not has_words(normalize("@bot")[0])
