@@ -14,7 +14,7 @@ pytest.register_assert_rewrite("fakes.fake_telegram")
 from conftest import REPO, write_config  # noqa: E402
 from fakes.fake_telegram import MARRIAGE, TOKEN, FakeTelegram, answers, user  # noqa: E402
 
-from adapters.errors import PlatformFatal
+from adapters.errors import PlatformFatal  # noqa: E402
 from adapters.run import supervise  # noqa: E402
 
 pytest_plugins = ("fakes.fake_telegram",)  # the fixtures: tg_shared, tg_make_cfg, tg

@@ -45,7 +45,8 @@ def test_check_catches_relatives_repeats_and_missing_topic_file(tmp_path, mini_d
     """An answer naming a relative no phrasing names, an answer shared by two items, a topic without its file."""
     item = yaml.safe_load((mini_data / "qa" / "salary.yaml").read_text("utf-8"))[0]
     item = {**item, "id": "salary-again", "questions": [q + "呀" for q in item["questions"]],
-            "answers": {**item["answers"], "deflect": ["嗨，不值一提～二姨，您这镯子真好看！", *item["answers"]["deflect"]]}}
+            "answers": {**item["answers"],
+                        "deflect": ["嗨，不值一提～二姨，您这镯子真好看！", *item["answers"]["deflect"]]}}
     other = {**item, "id": "car-which", "topic": "car", "questions": [q + "车" for q in item["questions"]]}
     (mini_data / "qa" / "extra.yaml").write_text(yaml.safe_dump([item, other], allow_unicode=True), encoding="utf-8")
     assert main(["--config", str(write_config(tmp_path, mini_data)), "data", "check"]) == 1

@@ -89,8 +89,8 @@ def test_config_for_combined_xtuner_data(tmp_path, mini_data, capsys, base, hub_
     systems = [h["system"] for h in ns["custom_hooks"][1:]]
     assert len(systems) == 5
     assert all(h["evaluation_inputs"] == CORPUS_QUESTIONS for h in ns["custom_hooks"][1:])
-    for system, label in zip(systems, ["风格：委婉认真", "风格：转换话题", "风格：阴阳怪气", "风格：诙谐幽默", "风格：故作深沉"],
-                             strict=True):
+    labels = ["风格：委婉认真", "风格：转换话题", "风格：阴阳怪气", "风格：诙谐幽默", "风格：故作深沉"]
+    for system, label in zip(systems, labels, strict=True):
         assert label in system
     printed = capsys.readouterr().out
     work = tmp_path / "ft" / "work_dirs" / "springfest_qlora"
