@@ -67,7 +67,7 @@ async def run_fake(engine_base: Engine, cfg, llm, concurrency: int, name: str) -
 
     def engine(prefetch: bool = False) -> Engine:
         c = load_config(cfg, llm={**llm_cfg, "prefetch_styles": prefetch})
-        return Engine(engine_base.corpus, engine_base.styles, engine_base.kb, engine_base.retrieval,
+        return Engine(engine_base.corpus, engine_base.styles, engine_base.kb, engine_base.intent, engine_base.retrieval,
                       generator=make_generator(c, engine_base.corpus, engine_base.styles, llm=llm))
 
     e = engine()

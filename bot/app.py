@@ -272,7 +272,7 @@ class BotApp:
         text = answer.text
         if record.truncated:
             text += "\n\n" + t(record.lang, "cut", limit=self.cfg.question.max_chars)
-        matched = answer.matches[0].question if answer.source == "curated" and answer.matches else None
+        matched = answer.matched
         yield Reply(
             text, True, self.buttons(record), record_id=record.id, source=answer.source, matched=matched
         )

@@ -67,11 +67,20 @@ class ServerAddress(_Section):
 
 class KnowledgeConfig(_Section):
     path: Path = Path(".springfest/chroma")
+    cache_path: Path = Path(".springfest/cache")
     server: ServerAddress | None = None
     collection: str = Field("springfest-qa", pattern=r"^[A-Za-z0-9._-]{3,512}$")
     extra_corpus: list[Path] = []
     k: int = Field(5, ge=1, le=50)
     match_threshold: float = Field(0.91, ge=0, le=1)
+    item_threshold: float = Field(0.5, ge=0, le=1)
+    topic_threshold: float = Field(0.5, ge=0, le=1)
+    topic_temperature: float = Field(0.2, gt=0)
+    item_temperature: float = Field(0.2, gt=0)
+    followup_weight: float = Field(4.0, ge=1)
+    followup_minutes: float = Field(10, ge=0)
+    dense_weight: float = Field(1.0, ge=0)
+    svm_c: float = Field(1.0, gt=0)
 
 
 class StylesConfig(_Section):

@@ -34,6 +34,9 @@ class Corpus:
     fallbacks: dict[str, tuple[str, ...]]
     # topic -> style -> answers that fit any question of the topic (data/topics/<topic>.yaml)
     topic_answers: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    # Ordinary chat lines that are not a question to answer (data/not_questions.yaml): the intent model
+    # learns from them what a question is not.
+    not_questions: tuple[str, ...] = ()
 
     def by_topic(self, topic: str) -> list[Item]:
         return [i for i in self.items.values() if i.topic == topic]
@@ -88,8 +91,18 @@ def load_topic_answers(topics_dir: Path | None) -> dict[str, dict[str, tuple[str
     return out
 
 
-def load_corpus(qa_dirs: list[Path], fallbacks_path: Path, topics_dir: Path | None = None) -> Corpus:
-    """Load items from every qa directory (or file), the topic answers and the fallbacks."""
+def read_not_questions(path: Path | None) -> tuple[str, ...]:
+    if path is None or not Path(path).is_file():
+        return ()
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or []
+    if not isinstance(raw, list):
+        raise CorpusError(f"{path}: expected a list of chat lines")
+    return _as_strings(raw)
+
+
+def load_corpus(qa_dirs: list[Path], fallbacks_path: Path, topics_dir: Path | None = None,
+                not_questions: Path | None = None) -> Corpus:
+    """Load items from every qa directory (or file), the topic answers, the fallbacks and the chat lines."""
     items: dict[str, Item] = {}
     for path in item_files(qa_dirs):
         for n, entry in enumerate(read_item_file(path), 1):
@@ -112,4 +125,4 @@ def load_corpus(qa_dirs: list[Path], fallbacks_path: Path, topics_dir: Path | No
     if not isinstance(raw_fb, dict):
         raise CorpusError(f"{fallbacks_path}: expected a mapping from style id to a list of replies")
     return Corpus(items=items, fallbacks={str(s): _as_strings(v) for s, v in raw_fb.items()},
-                  topic_answers=load_topic_answers(topics_dir))
+                  topic_answers=load_topic_answers(topics_dir), not_questions=read_not_questions(not_questions))

@@ -1,9 +1,15 @@
-"""Turn a chat message into the bare question retrieval should see."""
+"""Turn a chat message into the bare question retrieval sees. The original text is kept by the caller.
+
+The same function prepares the corpus phrasings the intent model and the index are built from, so a
+question and a phrasing that differ only in script, width or punctuation look the same to both.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+
+from engine.traditional import to_simplified
 
 # A leading form of address: "小王啊，", "二姨，", "大侄子呀~", "闺女！". Short on purpose so that a real
 # clause ("你今年挣了多少，") is never mistaken for one.
@@ -17,12 +23,28 @@ _KINSHIP = re.compile(
 )
 _MENTION = re.compile(r"(?<![\w.])@[\w.\-]+")
 _COMMAND = re.compile(r"^/[A-Za-z0-9_]+(?:@[\w]+)?\s*")
+# Sticker and emoticon codes chat apps put in text: [捂脸] [图片] [微笑].
+_EMOTICON = re.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,6}\]")
 _REPEAT_PUNCT = re.compile(r"([，。！？、,.!?~～…])[，。！？、,.!?~～…\s]+")
+# ASCII punctuation typed next to Chinese text, and the half-width CJK forms (｡｢｣､), as their full forms.
+_PUNCT = str.maketrans({",": "，", "?": "？", "!": "！", ";": "；", ":": "：", "~": "～"})
+_ASCII_PUNCT_BY_CHINESE = re.compile(r"(?<=[^\x00-\x7f])[,?!;:~]|[,?!;:~](?=[^\x00-\x7f])|[,?!;:~]$")
+_HALF_WIDTH_CJK = str.maketrans({"\uff61": "。", "\uff62": "「", "\uff63": "」", "\uff64": "、"})
 
 
 def _is_emoji_or_symbol(ch: str) -> bool:
     cat = unicodedata.category(ch)
     return cat in ("So", "Sk", "Cs", "Co", "Cn") or ch in "\u200d\ufe0f\ufe0e"
+
+
+def _narrow(ch: str) -> str:
+    """Full-width letters, digits and space as ASCII (Ａ１ -> A1); everything else unchanged."""
+    code = ord(ch)
+    if code == 0x3000:
+        return " "
+    if 0xFF10 <= code <= 0xFF19 or 0xFF21 <= code <= 0xFF3A or 0xFF41 <= code <= 0xFF5A:
+        return chr(code - 0xFEE0)
+    return ch
 
 
 def strip_address(text: str) -> str:
@@ -35,10 +57,13 @@ def strip_address(text: str) -> str:
 
 def normalize(text: str, max_chars: int = 300) -> tuple[str, bool]:
     """The cleaned question and whether it had to be cut to max_chars."""
-    text = unicodedata.normalize("NFC", text or "")
+    text = to_simplified(unicodedata.normalize("NFC", text or ""))  # 幾時結婚 -> 几时结婚, before anything else
+    text = "".join(_narrow(ch) for ch in text)
     text = _COMMAND.sub("", text.strip())
     text = _MENTION.sub(" ", text)
+    text = _EMOTICON.sub(" ", text)
     text = "".join(" " if _is_emoji_or_symbol(ch) else ch for ch in text)
+    text = _ASCII_PUNCT_BY_CHINESE.sub(lambda m: m.group(0).translate(_PUNCT), text).translate(_HALF_WIDTH_CJK)
     text = re.sub(r"\s+", " ", text).strip(" ,，.。!！~～、;；:：")
     text = strip_address(text)
     text = _REPEAT_PUNCT.sub(r"\1", text).strip()

@@ -5,9 +5,34 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-SOURCES = ("curated", "generated", "fallback")
+# Which tier answered: the matched item's own answers, the topic's answers (sure of the topic, not of the
+# exact question), the language model, or a general line (nothing in the corpus is about the question).
+SOURCES = ("curated", "topic", "generated", "fallback")
+Tier = Literal["item", "topic", "none"]
+
+
+@dataclass(frozen=True)
+class Question:
+    """A message as retrieval sees it (`text`: normalised, simplified), with what the user wrote."""
+
+    original: str
+    text: str
+    cut: bool = False  # the text was cut to the configured length
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """What the engine made of a question: the tier it answers from and how sure it is of that."""
+
+    tier: Tier
+    topic: str | None  # None for tier "none"
+    item: str | None  # the item for tier "item"
+    confidence: float  # of the chosen item (tier item), topic (tier topic), or the best topic (none)
+    topics: tuple[tuple[str, float], ...] = ()  # every topic with its probability, best first
+    items: tuple[tuple[str, str, float], ...] = ()  # (item, topic, probability), best first
+    followup: bool = False  # the chat's previous topic decided it
 
 
 @dataclass(frozen=True)
@@ -31,8 +56,9 @@ def answer_id(text: str) -> str:
 class Answer:
     """Iterate it (`async for piece in answer`) to stream; afterwards `text` holds the whole reply.
 
-    `source` may change while streaming (a generated answer whose backend fails becomes `fallback`),
-    so read it after the stream ends.
+    `source` (one of SOURCES) may change while streaming (a generated answer whose backend fails
+    becomes the corpus answer of its tier), so read it after the stream ends. `matches` are Chroma's
+    nearest items; they are looked up only where needed (prompt examples, `springfest ask --json`).
     """
 
     question: str
@@ -44,6 +70,8 @@ class Answer:
     text: str = ""
     done: bool = False
     meta: dict[str, Any] = field(default_factory=dict)
+    understanding: Understanding | None = None
+    matched: str | None = None  # the canonical question of the item whose answer this is (source curated)
 
     @property
     def id(self) -> str:
@@ -68,7 +96,10 @@ class Answer:
         return self.text
 
     def to_json(self) -> dict[str, Any]:
+        u = self.understanding
         return {"question": self.question, "style": self.style, "text": self.text, "source": self.source,
+                "topic": u.topic if u else None, "item": u.item if u else None,
+                "confidence": round(u.confidence, 4) if u else None,
                 "matches": [m.to_json() for m in self.matches]}
 
 

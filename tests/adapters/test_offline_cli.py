@@ -31,10 +31,26 @@ def test_ask_json_offline(tmp_path, mini_data, capsys, no_sockets):
     cfg = write_config(tmp_path, mini_data)
     assert main(["--config", str(cfg), "ask", "小王啊，你今年一个月挣多少？", "--style", "sarcastic", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"question", "style", "text", "source", "matches"}
+    assert set(out) == {"question", "style", "text", "source", "topic", "item", "confidence", "matches"}
     assert out["style"] == "sarcastic" and out["source"] == "curated"
+    assert (out["topic"], out["item"]) == ("salary", "salary-how-much") and out["confidence"] > 0.5
     assert out["matches"][0]["id"] == "salary-how-much"
     assert 10 <= len(out["text"]) <= 80
+
+
+def test_ask_answers_every_line_of_stdin_in_one_process(tmp_path, mini_data, capsys, monkeypatch, no_sockets):
+    import io
+
+    cfg = write_config(tmp_path, mini_data)
+    lines = "小王啊，你一个月挣多少？\n\n😂😂\n幾時結婚呀？\n饺子下锅了，谁去拿一下醋\n"
+    monkeypatch.setattr("sys.stdin", io.StringIO(lines))
+    assert main(["--config", str(cfg), "ask", "-", "--style", "deflect", "--json"]) == 0
+    out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [o["question"] for o in out] == [line for line in lines.splitlines() if line]
+    assert [(o.get("topic"), o.get("item")) for o in out] == [
+        ("salary", "salary-how-much"), (None, None), ("marriage", "marriage-when"), (None, None)]
+    assert "error" in out[1] and out[3]["source"] == "fallback" and out[3]["text"]
+    assert all(o["style"] == "deflect" for o in out)
 
 
 def test_ask_streams_plain_text(tmp_path, mini_data, capsys, no_sockets):

@@ -45,7 +45,7 @@ async def test_sentence_transformers_backend_end_to_end(tmp_path, mini_data):
     # An exact phrasing of the corpus is its own nearest neighbour whatever the weights.
     assert engine.kb.search("你一个月挣多少钱？")[0].id == "salary-how-much"
     answer = await engine.answer("你一个月挣多少钱？", "tactful")
-    assert answer.matches[0].id == "salary-how-much"
+    assert answer.understanding.item == "salary-how-much"
 
 
 def test_missing_modelscope_model_names_the_command(tmp_path, monkeypatch):

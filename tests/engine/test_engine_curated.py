@@ -22,8 +22,9 @@ async def test_paraphrase_gets_the_items_answer_in_the_style(engine):
     answer = await engine.answer("二姨，你俩到底啥时候结婚啊？", "sarcastic")
     text = await answer.collect()
     assert answer.source == "curated"
-    assert answer.matches[0].id == "marriage-when"
-    assert answer.matches[0].question == "你打算什么时候结婚啊？"
+    assert answer.understanding.tier == "item" and answer.understanding.item == "marriage-when"
+    assert answer.matched == "你打算什么时候结婚啊？"
+    assert answer.matches == []  # no neighbour search on the curated path unless asked for
     assert text in engine.corpus.items["marriage-when"].answers["sarcastic"]
 
 
@@ -41,18 +42,28 @@ async def test_another_answer_differs_until_all_were_shown(engine):
         answer = await engine.answer("你什么时候结婚", "tactful", exclude=[answer_id(t) for t in shown])
         shown.append(await answer.collect())
     assert sorted(shown) == sorted(item.answers["tactful"])
-    # Once every answer of the item was shown, the style's fallbacks come next, never silence.
+    # Once every answer of the item was shown, the topic's answers come next, then the fallbacks.
+    topic = engine.corpus.topic_answers["marriage"]["tactful"]
+    for _ in range(len(topic)):
+        answer = await engine.answer("你什么时候结婚", "tactful", exclude=[answer_id(t) for t in shown])
+        shown.append(await answer.collect())
+        assert answer.source == "topic" and answer.matched is None
+    assert sorted(shown[-len(topic):]) == sorted(topic)
     answer = await engine.answer("你什么时候结婚", "tactful", exclude=[answer_id(t) for t in shown])
     assert await answer.collect() not in shown
     assert answer.source == "fallback"
+    everything = [answer_id(t) for t in [*shown, *engine.corpus.fallbacks["tactful"]]]
+    answer = await engine.answer("你什么时候结婚", "tactful", exclude=everything)
+    assert await answer.collect() in item.answers["tactful"]  # all shown: start over, never silence
 
 
 async def test_off_topic_question_gets_a_fallback_line(engine):
     answer = await engine.answer("帮我写一段Python代码", "deflect")
     text = await answer.collect()
-    assert answer.source == "fallback"
+    assert answer.source == "fallback" and answer.understanding.tier == "none"
     assert text in engine.corpus.fallbacks["deflect"]
-    assert answer.matches, "matches are reported even below the threshold"
+    answer = await engine.answer("帮我写一段Python代码", "deflect", neighbours=True)
+    assert answer.matches, "neighbours are reported when asked for, even when nothing is about the question"
 
 
 async def test_question_is_normalised_and_capped(mini_config):
@@ -74,6 +85,10 @@ async def test_answer_json_shape(engine):
     answer = await engine.answer("一个月挣多少", "tactful")
     await answer.collect()
     data = answer.to_json()
-    assert set(data) == {"question", "style", "text", "source", "matches"}
-    assert set(data["matches"][0]) == {"id", "topic", "question", "score"}
+    assert set(data) == {"question", "style", "text", "source", "topic", "item", "confidence", "matches"}
+    assert (data["topic"], data["item"], data["source"]) == ("salary", "salary-how-much", "curated")
+    assert 0.5 < data["confidence"] <= 1
     assert answer.id == answer_id(data["text"])
+    answer = await engine.answer("一个月挣多少", "tactful", neighbours=True)
+    await answer.collect()
+    assert set(answer.to_json()["matches"][0]) == {"id", "topic", "question", "score"}

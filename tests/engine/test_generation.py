@@ -41,7 +41,7 @@ def make(shared):
 
     def _make(llm, **llm_cfg) -> Engine:
         cfg = load_config(path, llm={"backend": "openai", **llm_cfg})
-        engine = Engine(base.corpus, base.styles, base.kb, base.retrieval,
+        engine = Engine(base.corpus, base.styles, base.kb, base.intent, base.retrieval,
                         generator=make_generator(cfg, base.corpus, base.styles, llm=llm))
         made.append(engine)
         return engine
@@ -119,9 +119,9 @@ async def test_backend_error_falls_back_to_the_curated_answer(make, caplog):
     engine = make(llm)
     answer = await engine.answer(PARAPHRASE, "tactful")
     text = await answer.collect()
-    assert answer.source == "fallback"
+    assert answer.source == "curated"
     assert text in engine.corpus.items["marriage-when"].answers["tactful"]
-    assert "connection refused" in caplog.text and "curated answer instead" in caplog.text
+    assert "connection refused" in caplog.text and "corpus answer instead" in caplog.text
 
 
 async def test_silent_backend_falls_back_within_the_first_piece_timeout(make):
@@ -131,7 +131,7 @@ async def test_silent_backend_falls_back_within_the_first_piece_timeout(make):
     answer = await engine.answer(PARAPHRASE, "deflect")
     text = await answer.collect()
     assert 0.25 < time.perf_counter() - t0 < 1.5
-    assert answer.source == "fallback" and text in engine.corpus.items["marriage-when"].answers["deflect"]
+    assert answer.source == "curated" and text in engine.corpus.items["marriage-when"].answers["deflect"]
     assert llm.closed == 1, "the stalled request was closed"
 
 
@@ -148,7 +148,7 @@ async def test_unsafe_answer_is_replaced_by_a_curated_one(make, caplog):
     engine = make(llm)
     answer = await engine.answer(PARAPHRASE, "sarcastic")
     text = await answer.collect()
-    assert answer.source == "fallback" and "白痴" not in text
+    assert answer.source == "curated" and "白痴" not in text
     assert text in engine.corpus.items["marriage-when"].answers["sarcastic"]
     assert "banned word" in caplog.text
 
@@ -189,10 +189,10 @@ async def test_backend_rests_after_repeated_failures_and_recovers(make):
     for _ in range(3):
         answer = await engine.answer(PARAPHRASE, "tactful")
         await answer.collect()
-        assert answer.source == "fallback"
+        assert answer.source == "curated"
     answer = await engine.answer(PARAPHRASE, "tactful")
     await answer.collect()
-    assert answer.source == "fallback" and len(llm.history) == 3, "resting: the backend was not asked"
+    assert answer.source == "curated" and len(llm.history) == 3, "resting: the backend was not asked"
     await asyncio.sleep(0.35)
     answer = await engine.answer(PARAPHRASE, "tactful")
     await answer.collect()

@@ -97,10 +97,10 @@ async def test_failures_fall_back_within_the_timeout(engine_for, failure, caplog
         text = await answer.collect()
         elapsed = time.perf_counter() - t0
         await engine.aclose()
-    assert answer.source == "fallback"
+    assert answer.source == "curated"
     assert text in engine.corpus.items["marriage-when"].answers["deflect"]
     assert elapsed < 1.5
-    assert "curated answer instead" in caplog.text
+    assert "corpus answer instead" in caplog.text
 
 
 async def test_server_going_away_and_coming_back(engine_for):
@@ -115,7 +115,7 @@ async def test_server_going_away_and_coming_back(engine_for):
         t0 = time.perf_counter()
         answer = await engine.answer(PARAPHRASE, "sarcastic")
         await answer.collect()
-        assert answer.source == "fallback" and time.perf_counter() - t0 < 2.5
+        assert answer.source == "curated" and time.perf_counter() - t0 < 2.5
     await server.start()  # same port
     answer = await engine.answer(PARAPHRASE, "sarcastic")
     assert await answer.collect() == server.default
@@ -140,7 +140,7 @@ def test_springfest_ask_streams_a_generated_answer_and_survives_the_server(tmp_p
     # The server is gone: a curated fallback within the timeout.
     t0 = time.perf_counter()
     out = json.loads(_ask(config, "--json", capsys=capsys))
-    assert out["source"] == "fallback" and time.perf_counter() - t0 < 10
+    assert out["source"] == "curated" and time.perf_counter() - t0 < 10
     with server.in_thread():  # back on the same port: generation resumes
         out = json.loads(_ask(config, "--json", capsys=capsys))
         assert out["source"] == "generated"

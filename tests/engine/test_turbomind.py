@@ -99,7 +99,7 @@ async def test_generated_answers_and_timeout_fallback_through_the_engine(mini_co
     fake = fake_engine()
     fake.enqueue("我会这样回答：“缘分到了，第一个请您喝喜酒。”<|im_end|>")
     llm = TurboMindLLM(fake, GenerationConfig)
-    engine = Engine(base.corpus, base.styles, base.kb, base.retrieval,
+    engine = Engine(base.corpus, base.styles, base.kb, base.intent, base.retrieval,
                     generator=make_generator(cfg, base.corpus, base.styles, llm=llm))
     answer = await engine.answer(PARAPHRASE, "tactful")
     assert await answer.collect() == "缘分到了，第一个请您喝喜酒。"
@@ -109,7 +109,7 @@ async def test_generated_answers_and_timeout_fallback_through_the_engine(mini_co
     t0 = time.perf_counter()
     answer = await engine.answer(PARAPHRASE, "tactful")
     text = await answer.collect()
-    assert answer.source == "fallback" and time.perf_counter() - t0 < 1
+    assert answer.source == "curated" and time.perf_counter() - t0 < 1
     assert text in engine.corpus.items["marriage-when"].answers["tactful"]
     await asyncio.sleep(0.05)
     assert fake.active == 0 and fake.session_mgr.aborted
