@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 
 from bot.access import Access, Verdict
 from bot.buttons import Action, new_record_id, unpack
@@ -17,8 +18,8 @@ from bot.config import Config
 from bot.ratelimit import RateLimiter
 from bot.store import Record, Store
 from bot.texts import COMMAND_DESCRIPTIONS, TEXTS, lang_of, t
-from bot.triggers import Trigger, classify, without_mentions
-from bot.types import Button, ButtonPress, IncomingMessage, Reply, User
+from bot.triggers import Trigger, alias_of, classify, without_mentions
+from bot.types import Button, ButtonPress, IncomingMessage, Regenerate, Reply, User
 from engine.engine import EmptyQuestion, Engine
 from engine.styles import Style
 
@@ -96,28 +97,49 @@ class BotApp:
             yield Reply("", notice=t(lang, f"rate_{limited.scope}", seconds=limited.seconds))
             return
         style = action.style or record.style
-        notice = (
-            t(lang, "switched", label=self.styles[style].label(lang))
-            if action.kind == "style" and style != record.style
-            else t(lang, "another_done")
-        )
+        notice = self._switch_notice(lang, record.style, style)
         record.style = style
         try:
-            first = True
-            async for reply in self._answer(record, exclude=record.shown.get(style, [])):
-                yield Reply(
-                    reply.text,
-                    reply.done,
-                    reply.buttons,
-                    notice if first else None,
-                    reply.record_id,
-                    reply.source,
-                    reply.matched,
-                )
-                first = False
+            async for reply in _with_notice(self._answer(record, exclude=record.shown.get(style, [])), notice):
+                yield reply
         except Exception:
             log.exception("answering a button press in %s failed", chat)
             yield Reply("", notice=t(lang, "error"))
+
+    async def on_regenerate(self, req: Regenerate) -> AsyncIterator[Reply]:
+        """Like a button press, for platforms without buttons (a reaction on an answer): the question of the
+        answer shown by `req.message_id` answered again, as a new answer. The first Reply's notice says what
+        changed; an unknown message, a refusal or a rate limit is a notice only (a Reply without text)."""
+        lang, chat = lang_of(req.user.lang), _key(req.platform, req.chat)
+        earlier = self.store.record_for_message(chat, req.message_id)
+        if earlier is None or (req.style is not None and req.style not in self.styles):
+            yield Reply("", notice=t(lang, "expired"))
+            return
+        if not self.access.may_press(req.platform, chat, req.user.id):
+            yield Reply("", notice=t(lang, "refuse_group"))
+            return
+        limited = self.limits.check(req.platform, chat, req.user.id)
+        if limited:
+            yield Reply("", notice=t(lang, f"rate_{limited.scope}", seconds=limited.seconds))
+            return
+        style = req.style or earlier.style
+        notice = self._switch_notice(lang, earlier.style, style)
+        try:
+            async for reply in _with_notice(self._again(earlier, style), notice):
+                yield reply
+        except Exception:
+            log.exception("answering again in %s failed", chat)
+            yield Reply("", notice=t(lang, "error"))
+
+    def button_hint(self, platform: str, chat: str, lang: str = "zh") -> str | None:
+        """For platforms that cannot show buttons: a line saying how to switch style by replying, the first
+        time an answer goes to `chat` on each day (None on every other answer that day)."""
+        day = time.strftime("%Y-%m-%d", time.localtime(self.clock()))
+        if not self.store.claim_daily(_key(platform, chat), "hint", day):
+            return None
+        zh = lang_of(lang) == "zh"
+        styles = " ".join(f"/{alias_of(s.command) if zh else s.command}" for s in self.styles.values())
+        return t(lang, "hint_no_buttons", styles=styles)
 
     async def sent(self, record_id: str, chat: str, message_id: str) -> None:
         """The adapter reports the platform message id that now shows the answer `record_id`."""
@@ -133,10 +155,12 @@ class BotApp:
         first = next(iter(self.styles.values())).command
         how = t(lang, f"how_{platform}" if f"how_{platform}" in TEXTS[lang] else "how_telegram",
                 first=first, bot=self.bot_name)
+        buttons = t(lang, f"buttons_{platform}" if f"buttons_{platform}" in TEXTS[lang] else "buttons")
         return t(
             lang,
             "help",
             how=how,
+            buttons=buttons,
             first=first,
             bot=self.bot_name,
             styles=styles,
@@ -184,7 +208,7 @@ class BotApp:
         return next(iter(self.styles))
 
     def _known_commands(self) -> set[str]:
-        return {*self.by_command, "answer", "style", "help", "start"}
+        return {*self.by_command, "answer", "style", "help", "start", "another"}
 
     async def _dispatch(
         self, msg: IncomingMessage, trig: Trigger, chat: str, lang: str
@@ -195,6 +219,15 @@ class BotApp:
                 return
             if trig.command == "style":
                 yield Reply(self._set_style(chat, trig.arg, lang))
+                return
+            # A style command or "换一个" on one of the bot's answers: that question again, in that style.
+            earlier = self._replied_answer(msg, chat) if not trig.arg else None
+            if trig.command == "another" or (earlier and trig.command in self.by_command):
+                if earlier is None:
+                    yield Reply(t(lang, "another_where"))
+                    return
+                async for reply in self._again(earlier, self.by_command.get(trig.command, earlier.style)):
+                    yield reply
                 return
             style = self.by_command.get(trig.command) or self.default_style(chat)
             empty = ("empty_command", trig.command)
@@ -239,6 +272,25 @@ class BotApp:
         record = Record(new_record_id(), chat, question, style, "", lang, context=list(context or []))
         async for reply in self._answer(record, exclude=[]):
             yield reply
+
+    def _replied_answer(self, msg: IncomingMessage, chat: str) -> Record | None:
+        """The bot's answer `msg` replies to, when it is one the store still knows."""
+        if not (msg.reply_to_bot and msg.reply_to_message_id):
+            return None
+        return self.store.record_for_message(chat, msg.reply_to_message_id)
+
+    def _again(self, earlier: Record, style: str) -> AsyncIterator[Reply]:
+        """`earlier`'s question answered again in `style` as a new answer (a new record: the earlier message
+        keeps working), never with an answer already shown for it in that style."""
+        record = Record(new_record_id(), earlier.chat, earlier.question, style, "", earlier.lang,
+                        shown={k: list(v) for k, v in earlier.shown.items()}, context=list(earlier.context),
+                        truncated=earlier.truncated)
+        return self._answer(record, exclude=record.shown.get(style, []))
+
+    def _switch_notice(self, lang: str, before: str, after: str) -> str:
+        if after != before:
+            return t(lang, "switched", label=self.styles[after].label(lang))
+        return t(lang, "another_done")
 
     def _question_in(self, text: str | None) -> str | None:
         """The raw text when it contains a question, else None (only mentions, emoji, stickers)."""
@@ -332,3 +384,11 @@ class BotApp:
 
 def _key(platform: str, chat: str) -> str:
     return f"{platform}:{chat}"
+
+
+async def _with_notice(replies: AsyncIterator[Reply], notice: str) -> AsyncIterator[Reply]:
+    """`replies` with `notice` on the first one (a press's toast)."""
+    first = True
+    async for reply in replies:
+        yield replace(reply, notice=notice) if first else reply
+        first = False

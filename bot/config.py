@@ -144,6 +144,33 @@ class WebConfig(_Section):
     behind_proxy: bool = False
 
 
+class OneBotConfig(_Section):
+    """QQ through a OneBot v11 client (NapCat, Lagrange) connecting to the embedded NoneBot2 server."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    access_token_env: str = "ONEBOT_ACCESS_TOKEN"
+    max_chars: int = Field(3000, ge=100)  # longer answers are split into messages of at most this many
+    recall_replaced: bool = False  # regenerating an answer also recalls the answer it replaces
+    reactions: bool = False  # NapCat: emoji reactions on an answer act as the style buttons
+    # QQ emoji ids (decimal code points of the emoji in QQ's reaction list) per style id, and for 换一个.
+    reaction_emoji: dict[str, str] = {
+        "tactful": "128522", "deflect": "9749", "sarcastic": "128527",
+        "humorous": "128514", "mysterious": "128524", "another": "10024",
+    }
+
+    @field_validator("reaction_emoji")
+    @classmethod
+    def _ids(cls, v: dict[str, str]) -> dict[str, str]:
+        bad = [k for k, emoji in v.items() if not str(emoji).isdigit()]
+        if bad:
+            raise ValueError(f"emoji ids are QQ's numeric ids (e.g. '128522' for 😊); not for {bad}")
+        if len(set(v.values())) != len(v):
+            raise ValueError("gives one emoji to two actions")
+        return v
+
+
 class Config(_Section):
     data_dir: Path = Path("data")
     llm: LLMConfig = LLMConfig()
@@ -156,6 +183,7 @@ class Config(_Section):
     telegram: TelegramConfig = TelegramConfig()
     discord: DiscordConfig = DiscordConfig()
     web: WebConfig = WebConfig()
+    onebot: OneBotConfig = OneBotConfig()
     base_dir: Path = Path(".")  # set by load_config: where relative paths start
 
     def path(self, p: Path) -> Path:

@@ -1,4 +1,4 @@
-"""SQLite state: answer records (what buttons point to), chat settings, rate-limit buckets.
+"""SQLite state: answer records (what buttons point to), chat settings, rate-limit buckets, daily marks.
 
 One embedded file at `state.path`, so buttons keep working across restarts. Every call is a single short
 statement (well under a millisecond in WAL mode), so it runs on the event loop without a thread hop.
@@ -35,6 +35,13 @@ CREATE TABLE IF NOT EXISTS chats (
     approved INTEGER NOT NULL DEFAULT 0,
     refused INTEGER NOT NULL DEFAULT 0,  -- the one polite refusal was sent
     updated REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS daily (
+    chat TEXT NOT NULL,
+    what TEXT NOT NULL,            -- e.g. "hint": the line saying how to switch style without buttons
+    day TEXT NOT NULL,             -- the local date it was last done in this chat
+    ts REAL NOT NULL,
+    PRIMARY KEY (chat, what)
 );
 CREATE TABLE IF NOT EXISTS buckets (
     key TEXT PRIMARY KEY,
@@ -169,6 +176,17 @@ class Store:
         )
         return self.db.total_changes > before
 
+    def claim_daily(self, chat: str, what: str, day: str) -> bool:
+        """True the first time `what` is claimed for `chat` on `day` (a local date), False after that."""
+        before = self.db.total_changes
+        self.db.execute(
+            "INSERT INTO daily (chat, what, day, ts) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(chat, what) DO UPDATE SET day = excluded.day, ts = excluded.ts "
+            "WHERE daily.day != excluded.day",
+            (chat, what, day, self.clock()),
+        )
+        return self.db.total_changes > before
+
     # -- rate-limit buckets -----------------------------------------------------------------------
     def take(self, key: str, per_minute: int) -> Take:
         """Take a token from a bucket of `per_minute` tokens that refills continuously."""
@@ -197,6 +215,7 @@ class Store:
         now = self.clock()
         gone = self.db.execute("DELETE FROM records WHERE updated < ?", (now - retention_s,)).rowcount
         self.db.execute("DELETE FROM buckets WHERE ts < ?", (now - 3600,))  # refilled long ago: same as new
+        self.db.execute("DELETE FROM daily WHERE ts < ?", (now - 2 * 86400,))  # yesterday's is done with
         # Chats that never chose anything: only the refusal flag, which may be sent again after this long.
         self.db.execute(
             "DELETE FROM chats WHERE approved = 0 AND default_style IS NULL AND updated < ?",

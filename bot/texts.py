@@ -6,8 +6,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "zh": {
         "help": (
             "我是春节问答机器人：亲戚问到尴尬问题时，我帮你按选定的风格回一句。\n\n"
-            "用法：\n{how}"
-            "• 回答下面的按钮可以换风格，或者「换一个」\n\n"
+            "用法：\n{how}{buttons}\n"
             "风格命令：\n{styles}\n"
             "/answer 用本群默认风格回答\n"
             "/style <风格> 设置本群默认风格（当前：{current}）\n"
@@ -20,6 +19,15 @@ TEXTS: dict[str, dict[str, str]] = {
         "• 斜杠命令 /{first} 加上问题，或 @我 + 问题（@我 时回复亲戚的消息，就回答那条消息）\n"
         "• 回复我的回答可以追问\n",
         "how_web": "• 在输入框写下亲戚的问题，点一个风格按钮；再点别的风格，就用那个风格重答\n",
+        "how_onebot": "• 在群里 @我 + 问题，例如：@{bot} 你什么时候结婚？\n"
+        "• 回复亲戚的消息并发送 /{first}（中文也行：/委婉 /转移 /阴阳），我就回答那条消息\n• 私聊直接发问题\n",
+        # Under the answers: buttons where the platform has them, replies where it does not (QQ).
+        "buttons": "• 回答下面的按钮可以换风格，或者「换一个」\n",
+        "buttons_onebot": "• 回复我的回答并发送 /阴阳 这样的风格命令就换风格，发送「换一个」换一条\n",
+        "hint_no_buttons": "💡 回复本条 {styles} 换风格，/换一个 换一条",
+        "how_qqbot": "• 在群里 @我 + 问题，例如：@{bot} 你什么时候结婚？\n• 私聊直接发问题\n",
+        "buttons_qqbot": "",
+        "another_where": "「换一个」要回复我的某条回答，我才知道换哪一条。",
         "style_line": "/{command} {emoji} {label}",
         "another": "🔄 换一个",
         "refuse_private": "抱歉，这个机器人只为主人服务。"
@@ -50,8 +58,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "help": (
             "I'm the Spring Festival Q&A bot: when relatives ask awkward questions, I suggest a reply in "
             "the style you pick.\n\n"
-            "How to use me:\n{how}"
-            "• Use the buttons under an answer to switch style or get another one\n\n"
+            "How to use me:\n{how}{buttons}\n"
             "Style commands:\n{styles}\n"
             "/answer answer in this chat's default style\n"
             "/style <style> set this chat's default style (now: {current})\n"
@@ -65,6 +72,17 @@ TEXTS: dict[str, dict[str, str]] = {
         "relative's message answers that message)\n• Reply to one of my answers to follow up\n",
         "how_web": "• Type the relative's question in the box and click a style; click another style to "
         "answer it again that way\n",
+        "how_onebot": "• In a group, mention me with a question, e.g. @{bot} when are you getting married?\n"
+        "• Reply to a relative's message with /{first} (or another style command) and I answer it\n"
+        "• In a private chat just send the question\n",
+        "buttons": "• Use the buttons under an answer to switch style or get another one\n",
+        "buttons_onebot": "• Reply to one of my answers with a style command such as /sarcastic to switch style, "
+        "or with /another for another one\n",
+        "hint_no_buttons": "💡 Reply to this with {styles} to switch style, /another for another one",
+        "how_qqbot": "• In a group, mention me with a question, e.g. @{bot} when are you getting married?\n"
+        "• In a private chat just send the question\n",
+        "buttons_qqbot": "",
+        "another_where": "Reply to one of my answers with /another, so I know which one to change.",
         "style_line": "/{command} {emoji} {label}",
         "another": "🔄 Another",
         "refuse_private": "Sorry, this bot only serves its owners. To use it, ask an owner to add your user "

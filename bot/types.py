@@ -17,7 +17,7 @@ class User:
 
 @dataclass(frozen=True)
 class IncomingMessage:
-    platform: str  # "telegram" | "discord" | "web"
+    platform: str  # "telegram" | "discord" | "web" | "onebot" | "qqbot"
     chat: str
     message_id: str
     user: User
@@ -39,6 +39,19 @@ class ButtonPress:
     message_id: str  # the message the button sits on
     data: str  # the packed payload (callback_data / custom_id)
     raw: Any = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Regenerate:
+    """Answer the question of an answer on screen again, where the platform has no buttons (a reaction on it).
+
+    `message_id` is the message showing the answer; `style` None means another answer in the same style."""
+
+    platform: str
+    chat: str
+    user: User
+    message_id: str
+    style: str | None = None
 
 
 @dataclass(frozen=True)
