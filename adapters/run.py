@@ -23,7 +23,8 @@ from bot.wiring import build_engine
 log = logging.getLogger(__name__)
 
 # Imported lazily: a missing optional library only disables its platform.
-PLATFORMS = {"telegram": "adapters.telegram", "discord": "adapters.discord", "web": "adapters.web"}
+PLATFORMS = {"telegram": "adapters.telegram", "discord": "adapters.discord", "web": "adapters.web",
+             "onebot": "adapters.nonebot"}
 BACKOFF_S = (1, 2, 5, 10, 30, 60)
 HEALTHY_AFTER_S = 60  # a platform that ran this long before failing starts its backoff afresh
 
@@ -64,7 +65,7 @@ async def serve_all(cfg: Config, only: list[str] | None = None) -> int:
     if not platforms:
         print(
             "springfest: no platform to run: set TELEGRAM_BOT_TOKEN or DISCORD_BOT_TOKEN, or enable web "
-            "in config.yaml",
+            "or onebot in config.yaml",
             file=sys.stderr,
         )
         return 1

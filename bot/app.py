@@ -281,11 +281,12 @@ class BotApp:
 
     def _again(self, earlier: Record, style: str) -> AsyncIterator[Reply]:
         """`earlier`'s question answered again in `style` as a new answer (a new record: the earlier message
-        keeps working), never with an answer already shown for it in that style."""
+        keeps working), never with an answer already shown for it in that style; the final Reply `replaces`
+        the earlier message (a platform may recall it)."""
         record = Record(new_record_id(), earlier.chat, earlier.question, style, "", earlier.lang,
                         shown={k: list(v) for k, v in earlier.shown.items()}, context=list(earlier.context),
                         truncated=earlier.truncated)
-        return self._answer(record, exclude=record.shown.get(style, []))
+        return _replacing(self._answer(record, exclude=record.shown.get(style, [])), earlier.message_id)
 
     def _switch_notice(self, lang: str, before: str, after: str) -> str:
         if after != before:
@@ -384,6 +385,12 @@ class BotApp:
 
 def _key(platform: str, chat: str) -> str:
     return f"{platform}:{chat}"
+
+
+async def _replacing(replies: AsyncIterator[Reply], message_id: str | None) -> AsyncIterator[Reply]:
+    """`replies` with the final one saying which message's answer it replaces."""
+    async for reply in replies:
+        yield replace(reply, replaces=message_id) if reply.done else reply
 
 
 async def _with_notice(replies: AsyncIterator[Reply], notice: str) -> AsyncIterator[Reply]:

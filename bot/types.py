@@ -78,3 +78,4 @@ class Reply:
     record_id: str | None = None
     source: str | None = None  # curated | generated | fallback, for front ends that show it
     matched: str | None = None  # the corpus question the answer matched
+    replaces: str | None = None  # a new answer to an earlier one's question: the message showing that one

@@ -88,6 +88,7 @@ async def test_replying_to_an_answer_answers_its_question_again(make_app, engine
     [sarcastic] = await replies(app.on_message(msg("/阴阳", **on_answer)))
     assert sarcastic.text in answers(engine, "sarcastic") and sarcastic.notice is None
     assert sarcastic.record_id != first.record_id  # a new answer: the old message keeps its own
+    assert sarcastic.replaces == "500" and first.replaces is None
     await app.sent(sarcastic.record_id, f"onebot:{GROUP}", "501")
 
     # 换一个 on the sarcastic answer: the same question, another sarcastic answer, never one shown before.
@@ -116,6 +117,7 @@ async def test_a_reaction_answers_again_with_a_notice(make_app, engine):
 
     [switched] = await replies(app.on_regenerate(Regenerate("onebot", GROUP, AUNT, "700", "deflect")))
     assert switched.text in answers(engine, "deflect") and switched.notice == "已换成转换话题"
+    assert switched.replaces == "700"
     [another] = await replies(app.on_regenerate(Regenerate("onebot", GROUP, AUNT, "700")))
     assert another.text in answers(engine, "tactful") and another.text != first.text
     assert another.notice == "换了一个"

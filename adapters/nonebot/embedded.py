@@ -1,0 +1,131 @@
+"""QQ as a platform of `springfest run`: NoneBot2 in this process and event loop, serving OneBot v11.
+
+NoneBot's FastAPI driver is served by a uvicorn server inside the caller's loop (not `nonebot.run()`, which
+would start a loop of its own), on `onebot.host`:`onebot.port`. A OneBot v11 client (NapCat, Lagrange) connects
+by reverse WebSocket to ws://HOST:PORT/onebot/v11/ws with `X-Self-ID` (its QQ number) and the access token
+from $`onebot.access_token_env`; a client without it, or with another, is refused. The embedded server
+serves nothing else (no API docs page).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Iterator
+
+import nonebot
+import uvicorn
+from nonebot.adapters.onebot.v11 import Adapter, Bot
+
+from adapters.errors import PlatformFatal
+from adapters.nonebot import logs, matchers, runtime
+from bot.app import BotApp
+from bot.config import Config
+
+log = logging.getLogger(__name__)
+WS_PATH = "/onebot/v11/ws"
+GRACEFUL_SHUTDOWN_S = 3
+
+
+class OneBotAdapter(Adapter):
+    """The OneBot v11 adapter, saying in our log why a client was refused (it only says "invalid")."""
+
+    env_name = "ONEBOT_ACCESS_TOKEN"
+
+    def _check_access_token(self, request):  # noqa: ANN001, ANN202 - the adapter's own signature
+        refused = super()._check_access_token(request)
+        if refused is not None:
+            who = request.headers.get("x-self-id") or "?"
+            log.warning("onebot: refused a client (X-Self-ID %s): its access token is %s $%s", who,
+                        "not" if not request.headers.get("authorization") else "not the one in", self.env_name)
+        return refused
+
+
+def wanted(cfg: Config) -> bool:
+    """Runs when onebot.enabled is on (a missing token is then a clear error rather than silence)."""
+    return cfg.onebot.enabled
+
+
+def _init(cfg: Config, token: str) -> OneBotAdapter:
+    """NoneBot, its adapter and the plugin's matchers, once per process."""
+    logs.from_loguru()
+    # NoneBot logs every message's text at INFO: family chats stay out of the log unless something is wrong.
+    nonebot.init(driver="~fastapi", onebot_access_token=token, log_level="WARNING", fastapi_openapi_url=None,
+                 fastapi_docs_url=None, fastapi_redoc_url=None)
+    driver = nonebot.get_driver()
+    if "OneBot V11" not in driver._adapters:
+        OneBotAdapter.env_name = cfg.onebot.access_token_env
+        driver.register_adapter(OneBotAdapter)
+
+        @driver.on_bot_connect
+        async def _connected(bot: Bot) -> None:
+            log.info("onebot: QQ %s connected", bot.self_id)
+
+        @driver.on_bot_disconnect
+        async def _disconnected(bot: Bot) -> None:
+            log.warning("onebot: QQ %s disconnected; answers wait for it to reconnect", bot.self_id)
+
+    matchers.register()
+    adapter = nonebot.get_adapter(Adapter)
+    if adapter.onebot_config.onebot_access_token != token:  # NoneBot was set up before us, another way
+        raise PlatformFatal("NoneBot was already initialised with another OneBot access token")
+    return adapter
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handlers: `springfest run` owns SIGINT/SIGTERM and cancels us."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as e:
+        sock.close()
+        raise OSError(f"onebot: cannot listen on {host}:{port} ({e.strerror}); set onebot.port in config.yaml "
+                      "to another port") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+async def serve(app: BotApp, cfg: Config) -> None:
+    """Serve OneBot v11 clients until cancelled."""
+    token = cfg.secret(cfg.onebot.access_token_env)
+    if not token:
+        raise PlatformFatal(f"${cfg.onebot.access_token_env} is not set: put the access token there and the "
+                            "same token in NapCat's or Lagrange's reverse WebSocket settings")
+    _init(cfg, token)
+    runtime.install(app, cfg)
+    sock = _bind(cfg.onebot.host, cfg.onebot.port)
+    config = uvicorn.Config(nonebot.get_asgi(), log_level="warning", lifespan="on",
+                            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
+    server = _Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]), name="onebot-server")
+    try:
+        while not server.started and not task.done():
+            await asyncio.sleep(0.05)
+        if server.started:
+            host, port = sock.getsockname()[:2]
+            print(f"SpringFestQA QQ (OneBot v11): ws://{host}:{port}{WS_PATH}", flush=True)
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        server.should_exit = True
+        with contextlib.suppress(BaseException):
+            await asyncio.wait_for(task, GRACEFUL_SHUTDOWN_S + 2)
+        raise
+    except SystemExit as e:  # uvicorn exits the process when start-up fails: fail this platform instead
+        raise RuntimeError(f"the OneBot server could not start (exit code {e.code})") from None
+    finally:
+        if not task.done():
+            server.force_exit = True
+            task.cancel()
+        sock.close()
+    raise RuntimeError("the OneBot server stopped by itself")

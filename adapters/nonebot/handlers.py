@@ -1,0 +1,128 @@
+"""QQ through OneBot v11: an event in, the bot's answer out. All policy is BotApp's; this file only moves.
+
+Every event takes the same path, in answer():
+
+    accept  the event becomes a neutral message (events.py), or is not for the bot
+    persist ← the inbox of the reliability issue hooks in here: store it before answering
+    answer  BotApp's Replies delivered on a ChatSurface (surface.py) through deliver()
+    mark    ← ...and here: mark it answered (after `after()`, which records what was sent)
+
+The delivery stand-in (deliver.py) becomes the shared adapters.delivery.Delivery once that is on main.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from nonebot.adapters.onebot.v11 import ActionFailed, ApiNotAvailable, Bot, MessageEvent, NetworkError
+
+from adapters.nonebot import runtime
+from adapters.nonebot.deliver import Delivered, deliver
+from adapters.nonebot.events import PLATFORM, GroupMsgEmojiLikeNoticeEvent, chat_of, to_incoming
+from adapters.nonebot.surface import ChatSurface, describe
+from bot.types import Regenerate, Reply, User
+
+log = logging.getLogger(__name__)
+FAILED = (ActionFailed, NetworkError, ApiNotAvailable)  # a OneBot call that did not work out
+ANOTHER = "another"  # the reaction_emoji key for 换一个
+
+
+async def on_message(bot: Bot, event: MessageEvent) -> None:
+    """A group or private message: answer it when the bot layer wants to."""
+    rt = _runtime()
+    incoming = to_incoming(event) if rt else None
+    if rt is None or incoming is None:
+        return
+    surface = _surface(bot, incoming.chat, incoming.message_id, incoming.user.lang)
+    await answer(bot, surface, rt.app.on_message(incoming),
+                 where=f"message {incoming.message_id} in {incoming.chat}")
+
+
+async def on_reaction(bot: Bot, event: GroupMsgEmojiLikeNoticeEvent) -> None:
+    """NapCat: someone reacted on a message. One of our emojis on one of our answers: answer it again."""
+    rt = _runtime()
+    if rt is None or not rt.cfg.onebot.reactions or event.is_add is False:
+        return
+    if not event.user_id or str(event.user_id) == str(event.self_id):  # our own reactions come back too
+        return
+    actions = {str(emoji): action for action, emoji in rt.cfg.onebot.reaction_emoji.items()}
+    action = next((actions[like.emoji_id] for like in event.likes if like.emoji_id in actions), None)
+    if action is None:
+        return
+    chat = chat_of(event)
+    request = Regenerate(PLATFORM, chat, User(str(event.user_id)), str(event.message_id),
+                         None if action == ANOTHER else action)
+    surface = _surface(bot, chat, str(event.message_id), "zh")
+    await answer(bot, surface, rt.app.on_regenerate(request), where=f"a reaction on {event.message_id} in {chat}",
+                 show_notice=False)
+
+
+async def answer(bot: Bot, surface: ChatSurface, replies: AsyncIterator[Reply], *, where: str,
+                 show_notice: bool = True) -> Delivered | None:
+    """Deliver `replies` on `surface`, then do what follows from what was shown (after()). A notice alone
+    (an expired answer, a rate limit) is shown as a message when the user asked by message; a reaction gets
+    no answer for it (QQ has no toasts, and a message would be noise)."""
+    rt = _runtime()
+    if rt is None:
+        return None
+    replies = _quoting_replaced(surface, replies, recalling=rt.cfg.onebot.recall_replaced)
+    try:
+        delivered = await deliver(surface, _notice_as_text(replies) if show_notice else replies)
+    except FAILED as e:
+        log.warning("onebot: could not answer %s: %s", where, describe(e))
+        return None
+    await after(bot, surface, delivered)
+    return delivered
+
+
+async def after(bot: Bot, surface: ChatSurface, delivered: Delivered) -> None:
+    """Record which message shows the answer; put the reaction buttons on it; recall the answer it replaces."""
+    rt = _runtime()
+    if rt is None or not delivered.record_id or not delivered.last_id:
+        return
+    await rt.app.sent(delivered.record_id, f"{PLATFORM}:{surface.chat}", delivered.last_id)
+    onebot = rt.cfg.onebot
+    if onebot.reactions and surface.group_id is not None:
+        emojis = [onebot.reaction_emoji[k] for k in (*rt.app.styles, ANOTHER) if k in onebot.reaction_emoji]
+        try:
+            for emoji in emojis:
+                await bot.call_api("set_msg_emoji_like", message_id=int(delivered.last_id), emoji_id=emoji)
+        except FAILED as e:  # Lagrange and older clients lack it: the answer is out, the hint says the rest
+            log.warning("onebot: could not put reactions on message %s: %s", delivered.last_id, describe(e))
+    replaced = delivered.final.replaces if delivered.final else None
+    if onebot.recall_replaced and replaced:
+        try:
+            await bot.call_api("delete_msg", message_id=int(replaced))
+        except FAILED as e:
+            log.warning("onebot: could not recall the replaced answer %s (QQ lets a member recall its own "
+                        "messages for 2 minutes): %s", replaced, describe(e))
+
+
+def _surface(bot: Bot, chat: str, reply_to: str, lang: str) -> ChatSurface:
+    rt = runtime.current()
+    assert rt is not None
+    hint = lambda: rt.app.button_hint(PLATFORM, chat, lang)  # noqa: E731 - asked only when an answer goes out
+    return ChatSurface(bot, chat, reply_to=reply_to, limit=rt.cfg.onebot.max_chars, hint=hint)
+
+
+async def _quoting_replaced(surface: ChatSurface, replies: AsyncIterator[Reply], *,
+                            recalling: bool) -> AsyncIterator[Reply]:
+    """A new answer to an earlier answer's question quotes that answer (unless it is about to be recalled):
+    the chat sees which answer it replaces. The surface sends only once the final Reply is in."""
+    async for reply in replies:
+        if reply.done and reply.replaces and not recalling:
+            surface.reply_to = reply.replaces
+        yield reply
+
+
+async def _notice_as_text(replies: AsyncIterator[Reply]) -> AsyncIterator[Reply]:
+    async for reply in replies:
+        yield Reply(reply.notice, reply.done) if reply.done and not reply.text and reply.notice else reply
+
+
+def _runtime() -> runtime.Runtime | None:
+    rt = runtime.current()
+    if rt is None:
+        log.warning("onebot: an event came before SpringFestQA was ready; it is not answered")
+    return rt
