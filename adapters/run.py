@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 # Imported lazily: a missing optional library only disables its platform.
 PLATFORMS = {"telegram": "adapters.telegram", "discord": "adapters.discord", "web": "adapters.web",
              "onebot": "adapters.nonebot"}
+# Platforms from an optional extra: imported only when switched on, so a base install does not warn about them.
+OPTIONAL = {"onebot": lambda cfg: cfg.onebot.enabled}
 BACKOFF_S = (1, 2, 5, 10, 30, 60)
 HEALTHY_AFTER_S = 60  # a platform that ran this long before failing starts its backoff afresh
 
@@ -46,11 +48,13 @@ def run(cfg: Config, args) -> int:
     return uvloop.run(serve_all(cfg, only=args.only))
 
 
-def load_platforms(only: list[str] | None = None) -> dict[str, ModuleType]:
+def load_platforms(only: list[str] | None = None, cfg: Config | None = None) -> dict[str, ModuleType]:
     """The platform modules that import, by name."""
     modules = {}
     for name, path in PLATFORMS.items():
         if only and name not in only:
+            continue
+        if name in OPTIONAL and cfg is not None and not OPTIONAL[name](cfg):
             continue
         try:
             modules[name] = importlib.import_module(path)
@@ -61,7 +65,7 @@ def load_platforms(only: list[str] | None = None) -> dict[str, ModuleType]:
 
 async def serve_all(cfg: Config, only: list[str] | None = None) -> int:
     """Run until SIGINT/SIGTERM (or until every platform gave up); 1 when there is nothing to run."""
-    platforms = {name: m for name, m in load_platforms(only).items() if m.wanted(cfg)}
+    platforms = {name: m for name, m in load_platforms(only, cfg).items() if m.wanted(cfg)}
     if not platforms:
         print(
             "springfest: no platform to run: set TELEGRAM_BOT_TOKEN or DISCORD_BOT_TOKEN, or enable web "

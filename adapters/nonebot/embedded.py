@@ -62,6 +62,7 @@ def _init(cfg: Config, token: str) -> OneBotAdapter:
         @driver.on_bot_connect
         async def _connected(bot: Bot) -> None:
             log.info("onebot: QQ %s connected", bot.self_id)
+            print(f"SpringFestQA QQ: {bot.self_id} connected", flush=True)  # shown without -v, like the URL
 
         @driver.on_bot_disconnect
         async def _disconnected(bot: Bot) -> None:
