@@ -34,12 +34,13 @@ class OneBotAdapter(Adapter):
 
     env_name = "ONEBOT_ACCESS_TOKEN"
 
-    def _check_access_token(self, request):  # noqa: ANN001, ANN202 - the adapter's own signature
+    def _check_access_token(self, request):
         refused = super()._check_access_token(request)
         if refused is not None:
             who = request.headers.get("x-self-id") or "?"
-            log.warning("onebot: refused a client (X-Self-ID %s): its access token is %s $%s", who,
-                        "not" if not request.headers.get("authorization") else "not the one in", self.env_name)
+            why = ("it sent another access token than the one in" if request.headers.get("authorization")
+                   else "it sent no access token; give it the one in")
+            log.warning("onebot: refused a client (X-Self-ID %s): %s $%s", who, why, self.env_name)
         return refused
 
 
@@ -55,7 +56,7 @@ def _init(cfg: Config, token: str) -> OneBotAdapter:
     nonebot.init(driver="~fastapi", onebot_access_token=token, log_level="WARNING", fastapi_openapi_url=None,
                  fastapi_docs_url=None, fastapi_redoc_url=None)
     driver = nonebot.get_driver()
-    if "OneBot V11" not in driver._adapters:
+    if Adapter.get_name() not in nonebot.get_adapters():
         OneBotAdapter.env_name = cfg.onebot.access_token_env
         driver.register_adapter(OneBotAdapter)
 

@@ -54,21 +54,18 @@ async def on_reaction(bot: Bot, event: GroupMsgEmojiLikeNoticeEvent) -> None:
     request = Regenerate(PLATFORM, chat, User(str(event.user_id)), str(event.message_id),
                          None if action == ANOTHER else action)
     surface = _surface(bot, chat, str(event.message_id), "zh")
-    await answer(bot, surface, rt.app.on_regenerate(request), where=f"a reaction on {event.message_id} in {chat}",
-                 show_notice=False)
+    # A refused or rate-limited reaction is a notice only, which shows nothing: QQ has no toasts.
+    await answer(bot, surface, rt.app.on_regenerate(request), where=f"a reaction on {event.message_id} in {chat}")
 
 
-async def answer(bot: Bot, surface: ChatSurface, replies: AsyncIterator[Reply], *, where: str,
-                 show_notice: bool = True) -> Delivered | None:
-    """Deliver `replies` on `surface`, then do what follows from what was shown (after()). A notice alone
-    (an expired answer, a rate limit) is shown as a message when the user asked by message; a reaction gets
-    no answer for it (QQ has no toasts, and a message would be noise)."""
+async def answer(bot: Bot, surface: ChatSurface, replies: AsyncIterator[Reply], *, where: str) -> Delivered | None:
+    """Deliver `replies` on `surface`, then do what follows from what was shown (after())."""
     rt = _runtime()
     if rt is None:
         return None
     replies = _quoting_replaced(surface, replies, recalling=rt.cfg.onebot.recall_replaced)
     try:
-        delivered = await deliver(surface, _notice_as_text(replies) if show_notice else replies)
+        delivered = await deliver(surface, replies)
     except FAILED as e:
         log.warning("onebot: could not answer %s: %s", where, describe(e))
         return None
@@ -114,11 +111,6 @@ async def _quoting_replaced(surface: ChatSurface, replies: AsyncIterator[Reply],
         if reply.done and reply.replaces and not recalling:
             surface.reply_to = reply.replaces
         yield reply
-
-
-async def _notice_as_text(replies: AsyncIterator[Reply]) -> AsyncIterator[Reply]:
-    async for reply in replies:
-        yield Reply(reply.notice, reply.done) if reply.done and not reply.text and reply.notice else reply
 
 
 def _runtime() -> runtime.Runtime | None:

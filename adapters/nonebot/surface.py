@@ -33,6 +33,8 @@ def classify(e: Exception) -> str | None:
 
 def describe(e: Exception) -> str:
     """A log line's worth about a failed OneBot call."""
+    if isinstance(e, ApiNotAvailable):
+        return "no QQ client is connected"
     if isinstance(e, ActionFailed):
         info = e.info
         return f"retcode {info.get('retcode')} ({info.get('wording') or info.get('message') or info.get('msg') or ''})"

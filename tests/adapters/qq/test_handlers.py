@@ -64,6 +64,27 @@ async def test_a_style_command_on_a_relatives_message_answers_that_message(app, 
         send(ctx, Sent(reply_to=event.message_id, texts=answers(bot_app, style, "salary-how-much"), hint=None), 900)
 
 
+async def test_a_bare_mention_on_a_relatives_message_answers_that_message(app, make_bot_app):
+    bot_app = make_bot_app()
+    event = group("", to_me=True, reply=quoted(77, AUNT, SALARY))  # "@机器人" alone, as a reply
+    async with app.test_matcher() as ctx:
+        ctx.receive_event(onebot(ctx), event)
+        send(ctx, Sent(reply_to=event.message_id, texts=answers(bot_app, "tactful", "salary-how-much"), hint=None),
+             900)
+
+
+async def test_rate_limits_are_said_once(app, make_bot_app):
+    bot_app = make_bot_app(access={"open": True, "rate_limit": {"per_user_per_minute": 1}})
+    first, fast, faster = (group(MARRIAGE, to_me=True) for _ in range(3))
+    async with app.test_matcher() as ctx:
+        bot = onebot(ctx)
+        ctx.receive_event(bot, first)
+        send(ctx, Sent(reply_to=first.message_id, texts=answers(bot_app, "tactful"), hint=None), 900)
+        ctx.receive_event(bot, fast)
+        send(ctx, Sent(reply_to=fast.message_id, contains="问得太快了"), 901)
+        ctx.receive_event(bot, faster)  # said once: silence now
+
+
 async def test_a_private_chat_is_answered_like_on_telegram(app, make_bot_app):
     bot_app = make_bot_app()
     event = private(MARRIAGE)
