@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from bench._common import pct  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.llm_wiring import make_generator  # noqa: E402
 from bot.wiring import build_engine  # noqa: E402
@@ -37,11 +38,6 @@ from engine.engine import Engine  # noqa: E402
 
 QUESTIONS = ["你们俩到底啥时候办喜事？", "现在一个月能挣多少啊？", "有对象了没有？", "打算在哪买房？",
              "孩子打算什么时候要？", "考公务员了吗？", "年终奖发了多少？", "啥时候回老家发展？"]
-
-
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(p / 100 * len(values)))]
 
 
 async def timed_answer(engine: Engine, question: str, style: str) -> tuple[float, float, str]:

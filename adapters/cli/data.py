@@ -52,7 +52,8 @@ def check(cfg: Config, args) -> int:
     paths = data_paths(cfg)
     styles = load_styles(paths.styles)
     errors = check_corpus(paths.qa_dirs, paths.fallbacks, list(styles), cfg.styles.enabled,
-                          SafetyFilter.from_file(paths.safety_words), paths.topics)
+                          SafetyFilter.from_file(paths.safety_words), paths.topics,
+                          not_questions=paths.not_questions)
     for line in errors:
         print(line, file=sys.stderr)
     if errors:
@@ -109,7 +110,7 @@ def export_files(cfg: Config, args) -> int:
     all_styles, _, corpus = load_data(cfg)
     if args.extra:
         paths = data_paths(cfg)
-        corpus = load_corpus([*paths.qa_dirs, *args.extra], paths.fallbacks, paths.topics)
+        corpus = load_corpus([*paths.qa_dirs, *args.extra], paths.fallbacks, paths.topics, paths.not_questions)
     written = export(corpus, all_styles, args.format, args.out)
     for path, n in written.items():
         print(f"{n:>7} examples  {path}")

@@ -103,7 +103,8 @@ def _check_counts(where: str, answers: dict, styles: list[str], enabled: list[st
 
 
 def check_corpus(qa_dirs: list[Path], fallbacks_path: Path, styles: list[str], enabled: list[str],
-                 safety: SafetyFilter, topics_dir: Path | None = None, rules: Rules = CURATED) -> list[str]:
+                 safety: SafetyFilter, topics_dir: Path | None = None, rules: Rules = CURATED,
+                 not_questions: Path | None = None) -> list[str]:
     """Every problem found, one line each, naming the file and the item. Empty means valid."""
     errors: list[str] = []
     seen_ids: dict[str, Path] = {}
@@ -171,6 +172,29 @@ def check_corpus(qa_dirs: list[Path], fallbacks_path: Path, styles: list[str], e
     if topics_dir is not None:
         errors.extend(_check_topics(Path(topics_dir), topics_used, styles, enabled, safety, rules))
     errors.extend(_check_fallbacks(fallbacks_path, styles, enabled, safety, rules))
+    if not_questions is not None:
+        errors.extend(_check_not_questions(not_questions, seen_questions))
+    return errors
+
+
+def _check_not_questions(path: Path, seen_questions: dict[str, str]) -> list[str]:
+    """Chat lines teach the model what is not a question: one that is also a phrasing teaches both."""
+    if not path.is_file():
+        return []
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    except (yaml.YAMLError, OSError, UnicodeDecodeError) as e:
+        return [f"{path}: cannot read: {e}"]
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        return [f"{path.name}: expected a list of strings"]
+    errors, seen = [], set()
+    for line in raw:
+        key = _answer_key(line)
+        if key in seen_questions:
+            errors.append(f"{path.name}: {line!r} is also a phrasing of {seen_questions[key]}")
+        if key in seen:
+            errors.append(f"{path.name}: {line!r} is listed twice")
+        seen.add(key)
     return errors
 
 

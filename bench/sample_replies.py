@@ -1,0 +1,87 @@
+"""Replies to real relatives' questions, for a person to read blind: would you send this one?
+
+    python bench/sample_replies.py --n 30 --out bench/eval/review-sheet.yaml     # write a sheet to fill in
+    python bench/sample_replies.py --score bench/eval/review.yaml                 # count the verdicts
+
+The sheet holds, per default style, `n` questions drawn (seeded) from the held-out real wording
+(bench/eval/real.yaml, split `test`) with the reply the bot gives on the shipped corpus and
+`llm.backend: none`, and an empty `send:` for the reader (yes / no, and `why:` for a no). The style
+name is in the sheet so the reader knows what was asked for; the source tier is left out so it does
+not colour the verdict.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.eval_retrieval import load_sets  # noqa: E402
+from bot.config import load_config  # noqa: E402
+from bot.wiring import build_engine  # noqa: E402
+
+
+async def sheet(n: int, seed: int) -> list[dict]:
+    rows = [r for r in load_sets() if r.kind == "real" and r.split == "test"]
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg_path = Path(tmp) / "config.yaml"
+        cfg_path.write_text(yaml.safe_dump({
+            "data_dir": str(ROOT / "data"), "knowledge": {"path": f"{tmp}/chroma", "cache_path": f"{tmp}/cache"},
+            "state": {"path": f"{tmp}/state.sqlite3"}}), encoding="utf-8")
+        engine = build_engine(load_config(cfg_path))
+        out = []
+        for style in engine.styles:
+            rng = random.Random(f"{seed}-{style}")
+            for row in rng.sample(rows, min(n, len(rows))):
+                answer = await engine.answer(row.text, style)
+                out.append({"style": style, "question": row.text, "reply": await answer.collect(),
+                            "send": None, "why": None})
+        await engine.aclose()
+    return out
+
+
+def score(path: Path) -> None:
+    rows = yaml.safe_load(path.read_text("utf-8"))
+    by = Counter((r["style"], bool(r["send"])) for r in rows if r.get("send") is not None)
+    styles = sorted({r["style"] for r in rows})
+    print(f"verdicts from {path}")
+    print("| style | read | would send | share |")
+    print("|---|---:|---:|---:|")
+    for s in styles:
+        yes, no = by[(s, True)], by[(s, False)]
+        print(f"| {s} | {yes + no} | {yes} | {100 * yes / max(1, yes + no):.0f}% |")
+    yes = sum(v for (_, ok), v in by.items() if ok)
+    total = sum(by.values())
+    print(f"| all | {total} | {yes} | {100 * yes / max(1, total):.0f}% |")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, default=30, help="questions per style")
+    ap.add_argument("--seed", default="2026")
+    ap.add_argument("--out", type=Path, help="write the sheet here")
+    ap.add_argument("--score", type=Path, help="count the verdicts of a filled-in sheet")
+    args = ap.parse_args()
+    if args.score:
+        score(args.score)
+        return
+    rows = asyncio.run(sheet(args.n, args.seed))
+    text = yaml.safe_dump(rows, allow_unicode=True, sort_keys=False, width=200)
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+        print(f"wrote {len(rows)} replies to {args.out}")
+    else:
+        print(text)
+
+
+if __name__ == "__main__":
+    main()

