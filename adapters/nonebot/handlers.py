@@ -1,11 +1,13 @@
 """QQ through OneBot v11: an event in, the bot's answer out. All policy is BotApp's; this file only moves.
 
-Every event takes the same path, in answer():
+Every event takes the same path:
 
-    accept  the event becomes a neutral message (events.py), or is not for the bot
-    persist ← the inbox of the reliability issue hooks in here: store it before answering
-    answer  BotApp's Replies delivered on a ChatSurface (surface.py) through deliver()
-    mark    ← ...and here: mark it answered (after `after()`, which records what was sent)
+    accept   on_message / on_reaction: the event becomes a neutral message or request, or is not for the bot
+    persist  ← the inbox of the reliability issue (persist, answer, mark answered) hooks in at the top of
+               answer(), which every event goes through...
+    answer   answer(): BotApp's Replies delivered on a ChatSurface (surface.py) through deliver()
+    record   after(): which message shows the answer (BotApp.sent), reactions on it, the recall it asks for
+    mark     ← ...and at its end: the event is answered once after() is done.
 
 The delivery stand-in (deliver.py) becomes the shared adapters.delivery.Delivery once that is on main.
 """
@@ -21,7 +23,7 @@ from adapters.nonebot import runtime
 from adapters.nonebot.deliver import Delivered, deliver
 from adapters.nonebot.events import PLATFORM, GroupMsgEmojiLikeNoticeEvent, chat_of, to_incoming
 from adapters.nonebot.surface import ChatSurface, describe
-from bot.types import Regenerate, Reply, User
+from bot.types import IncomingMessage, Regenerate, Reply, User
 
 log = logging.getLogger(__name__)
 FAILED = (ActionFailed, NetworkError, ApiNotAvailable)  # a OneBot call that did not work out
@@ -35,8 +37,7 @@ async def on_message(bot: Bot, event: MessageEvent) -> None:
     if rt is None or incoming is None:
         return
     surface = _surface(bot, incoming.chat, incoming.message_id, incoming.user.lang)
-    await answer(bot, surface, rt.app.on_message(incoming),
-                 where=f"message {incoming.message_id} in {incoming.chat}")
+    await answer(bot, surface, incoming, where=f"message {incoming.message_id} in {incoming.chat}")
 
 
 async def on_reaction(bot: Bot, event: GroupMsgEmojiLikeNoticeEvent) -> None:
@@ -55,15 +56,17 @@ async def on_reaction(bot: Bot, event: GroupMsgEmojiLikeNoticeEvent) -> None:
                          None if action == ANOTHER else action)
     surface = _surface(bot, chat, str(event.message_id), "zh")
     # A refused or rate-limited reaction is a notice only, which shows nothing: QQ has no toasts.
-    await answer(bot, surface, rt.app.on_regenerate(request), where=f"a reaction on {event.message_id} in {chat}")
+    await answer(bot, surface, request, where=f"a reaction on {event.message_id} in {chat}")
 
 
-async def answer(bot: Bot, surface: ChatSurface, replies: AsyncIterator[Reply], *, where: str) -> Delivered | None:
-    """Deliver `replies` on `surface`, then do what follows from what was shown (after())."""
+async def answer(bot: Bot, surface: ChatSurface, request: IncomingMessage | Regenerate, *,
+                 where: str) -> Delivered | None:
+    """Ask the bot about `request`, deliver its Replies on `surface`, then do what follows (after())."""
     rt = _runtime()
     if rt is None:
         return None
-    replies = _quoting_replaced(surface, replies, recalling=rt.cfg.onebot.recall_replaced)
+    asked = rt.app.on_message(request) if isinstance(request, IncomingMessage) else rt.app.on_regenerate(request)
+    replies = _quoting_replaced(surface, asked, recalling=rt.cfg.onebot.recall_replaced)
     try:
         delivered = await deliver(surface, replies)
     except FAILED as e:
