@@ -35,16 +35,15 @@ def to_incoming(event: MessageEvent) -> IncomingMessage | None:
         return None
     self_id = str(event.self_id)
     text, at_me = read_text(event.message, self_id)
-    reply = event.reply
-    sender = event.sender
+    reply, sender, private = event.reply, event.sender, event.message_type == "private"
     return IncomingMessage(
         PLATFORM,
         chat_of(event),
         str(event.message_id),
         User(str(event.user_id), sender.card or sender.nickname or ""),
         text,
-        is_private=event.message_type == "private",
-        mentions_bot=event.to_me or at_me,
+        is_private=private,
+        mentions_bot=(event.to_me or at_me) and not private,  # to_me: an @ (stripped), the nickname, a reply
         reply_to_text=read_text(reply.message, self_id)[0] if reply else None,
         reply_to_bot=reply is not None and str(reply.sender.user_id) == self_id,
         reply_to_message_id=replied_id(event),

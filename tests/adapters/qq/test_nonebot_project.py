@@ -54,3 +54,15 @@ async def test_the_plugin_answers_in_a_project_whose_bot_py_shadows_our_package(
         assert log.count("the project's bot.py ran") == 1  # never imported a second time as `bot`
     finally:
         proc.stop()
+
+
+def test_a_foreign_bot_module_already_imported_is_a_clear_error(tmp_path):
+    """When the project's bot.py was imported as `bot` before the plugin, the plugin says what to do."""
+    import subprocess
+
+    (tmp_path / "bot.py").write_text("VALUE = 1\n", encoding="utf-8")
+    code = "import bot; import adapters.nonebot"
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                          env={**Process([], log=tmp_path / "x").env}, timeout=120)
+    assert done.returncode != 0
+    assert "SpringFestQA needs the module name 'bot'" in done.stderr and "Load the plugin before" in done.stderr
