@@ -51,11 +51,12 @@ def run(cfg: Config, args) -> int:
     return uvloop.run(serve_all(cfg, only=args.only))
 
 
-def load_platforms(only: list[str] | None = None) -> dict[str, ModuleType]:
-    """The platform modules that import, by name."""
+def load_platforms(only: list[str] | None = None, cfg: Config | None = None) -> dict[str, ModuleType]:
+    """The platform modules that import, by name (not even imported when `cfg` turns them off: gradio alone
+    takes seconds)."""
     modules = {}
     for name, path in PLATFORMS.items():
-        if only and name not in only:
+        if (only and name not in only) or (cfg is not None and not getattr(cfg, name).enabled):
             continue
         try:
             modules[name] = importlib.import_module(path)
@@ -67,7 +68,7 @@ def load_platforms(only: list[str] | None = None) -> dict[str, ModuleType]:
 async def serve_all(cfg: Config, only: list[str] | None = None) -> int:
     """Run until SIGINT/SIGTERM (0), or until every platform gave up (1, with one line saying why); 1 when
     there is nothing to run."""
-    platforms = {name: m for name, m in load_platforms(only).items() if m.wanted(cfg)}
+    platforms = {name: m for name, m in load_platforms(only, cfg).items() if m.wanted(cfg)}
     if not platforms:
         print(
             "springfest: no platform to run: set TELEGRAM_BOT_TOKEN or DISCORD_BOT_TOKEN, or enable web "
