@@ -18,6 +18,7 @@ import uvicorn
 from fastapi import FastAPI
 from starlette.routing import Mount
 
+from adapters.errors import PlatformDown
 from adapters.health import HEALTH
 from adapters.listen import Server, bind
 from adapters.web.page import CSS, THEME, build_page
@@ -82,8 +83,11 @@ def _print(line: str) -> None:
 async def serve(app: BotApp, cfg: Config, *, announce: Callable[[str], None] = _print) -> None:
     """Serve the page at web.host:web.port until cancelled; `announce` gets the line with the URL."""
     asgi, end_streams = mount(app, cfg)
-    sock = bind(cfg.web.host, cfg.web.port,
-                hint="is the page already running? Set web.port in config.yaml to use another port.")
+    try:
+        sock = bind(cfg.web.host, cfg.web.port,
+                    hint="is the page already running? Set web.port in config.yaml to use another port.")
+    except OSError as e:  # one line, tried again later: the other process may be on its way out
+        raise PlatformDown(str(e)) from None
     config = uvicorn.Config(asgi, log_level="warning", timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
                             proxy_headers=True, forwarded_allow_ips="*" if cfg.web.behind_proxy else None)
     server = Server(config)
