@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 
+from bot import metrics
 from bot.access import Access, Verdict
 from bot.buttons import Action, new_record_id, unpack
 from bot.config import Config
@@ -252,6 +253,7 @@ class BotApp:
 
     async def _answer(self, record: Record, exclude: list[str]) -> AsyncIterator[Reply]:
         """Stream the engine's answer for `record`, then save it and yield the final Reply with buttons."""
+        started = time.perf_counter()
         answer = await self.engine.answer(
             record.question, record.style, exclude=exclude, context=record.context
         )
@@ -269,6 +271,7 @@ class BotApp:
         if answer.id not in record.shown[record.style]:
             record.shown[record.style].append(answer.id)
         self.store.save_record(record)
+        metrics.answered(record.chat.split(":", 1)[0], answer.source, record.style, time.perf_counter() - started)
         text = answer.text
         if record.truncated:
             text += "\n\n" + t(record.lang, "cut", limit=self.cfg.question.max_chars)

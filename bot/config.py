@@ -144,6 +144,12 @@ class WebConfig(_Section):
     behind_proxy: bool = False
 
 
+class MetricsConfig(_Section):
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(9464, ge=1, le=65535)
+
+
 class Config(_Section):
     data_dir: Path = Path("data")
     llm: LLMConfig = LLMConfig()
@@ -156,6 +162,7 @@ class Config(_Section):
     telegram: TelegramConfig = TelegramConfig()
     discord: DiscordConfig = DiscordConfig()
     web: WebConfig = WebConfig()
+    metrics: MetricsConfig = MetricsConfig()
     base_dir: Path = Path(".")  # set by load_config: where relative paths start
 
     def path(self, p: Path) -> Path:

@@ -13,6 +13,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import discord
 from discord import app_commands
 
@@ -21,13 +22,21 @@ from adapters.discord.commands import Translator, build_commands
 from adapters.discord.delivery import Budget, Delivery, Surface
 from adapters.discord.events import chat_key, to_incoming, to_user
 from adapters.discord.surfaces import ChannelSurface, InteractionSurface, acknowledge, send_note
-from adapters.errors import PlatformFatal, delivery_errors
+from adapters.discord.sync import SYNC_BACKOFF_S, keep_syncing
+from adapters.discord.watch import count_rate_limits
+from adapters.errors import PlatformDown, PlatformFatal, delivery_errors
+from adapters.health import HEALTH
+from adapters.redact import redact
 from bot.app import BotApp
 from bot.config import Config
 from bot.types import ButtonPress, IncomingMessage, Reply
 
 log = logging.getLogger(__name__)
 GONE = (discord.Forbidden, discord.NotFound)  # expected delivery failures: no permission, message gone
+# Start-up failures that trying again later can fix: Discord down or slow (5xx, 429), the network.
+UNREACHABLE = (discord.DiscordServerError, discord.RateLimited, discord.GatewayNotFound, aiohttp.ClientError,
+               OSError, TimeoutError)
+PLATFORM = "discord"
 
 DEFER_AFTER_S = 1.5  # leaves time for the deferral itself to reach Discord within its 3 s
 TYPING_AFTER_S = 0.3  # answers faster than this (the curated path) need no "typing…"
@@ -45,14 +54,18 @@ class _NoMessageContent(Exception):
 
 
 class SpringFestClient(discord.Client):
-    def __init__(self, app: BotApp, cfg: Config, *, message_content: bool, **options: Any) -> None:
+    def __init__(self, app: BotApp, cfg: Config, *, message_content: bool,
+                 sync_backoff: tuple[float, ...] = SYNC_BACKOFF_S, **options: Any) -> None:
         # Voice is not used: discord.py's warnings about missing voice libraries would only confuse.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         intents = discord.Intents.default()
         intents.message_content = message_content
-        super().__init__(intents=intents, allowed_mentions=discord.AllowedMentions.none(), **options)
+        super().__init__(intents=intents, allowed_mentions=discord.AllowedMentions.none(),
+                         http_trace=count_rate_limits(), **options)
         self.app, self.cfg = app, cfg
         self.tree = app_commands.CommandTree(self)
+        self.sync_backoff = sync_backoff
+        self._sync: asyncio.Task | None = None
         self.delivery = Delivery(app, Budget(cfg.discord.messages_per_5s), answer_view)
 
     async def setup_hook(self) -> None:
@@ -64,15 +77,25 @@ class SpringFestClient(discord.Client):
         self.add_dynamic_items(AnswerButton)  # presses on any old answer, across restarts
         build_commands(self.tree, self.app, self.on_command)
         await self.tree.set_translator(Translator())
-        try:
-            await self.tree.sync()
-        except discord.HTTPException as e:  # the commands registered last time still work
-            log.warning("discord: could not register the slash commands: %s", e)
+        # In the background: the gateway (and every mention) must not wait for it, nor fail with it.
+        self._sync = asyncio.create_task(keep_syncing(self.tree, self.sync_backoff), name="discord-command-sync")
         if self.app.bot_name == "bot" and self.user:
             self.app.bot_name = self.user.name
 
+    async def close(self) -> None:
+        if self._sync is not None:
+            self._sync.cancel()
+        await super().close()
+
     async def on_ready(self) -> None:
+        HEALTH.up(PLATFORM)
         log.info("discord: running as %s in %d servers", self.user, len(self.guilds))
+
+    async def on_resumed(self) -> None:
+        HEALTH.up(PLATFORM)
+
+    async def on_disconnect(self) -> None:
+        HEALTH.down(PLATFORM, "disconnected from the gateway (discord.py reconnects)")
 
     # -- events -----------------------------------------------------------------------------------
     async def on_message(self, message: discord.Message) -> None:
@@ -134,10 +157,16 @@ class SpringFestClient(discord.Client):
     ) -> None:
         """Respond within 3 s (deferring when the first Reply is slow), then deliver the rest."""
         first_task = asyncio.ensure_future(_next(replies))
-        done, _ = await asyncio.wait({first_task}, timeout=DEFER_AFTER_S)
-        if not done:
-            await acknowledge(interaction, press=press)
-        first = await first_task
+        try:
+            done, _ = await asyncio.wait({first_task}, timeout=DEFER_AFTER_S)
+            if not done:
+                await acknowledge(interaction, press=press)
+            first = await first_task
+        except BaseException:  # the deferral failed (e.g. too late) or we were cancelled: stop the answer too
+            first_task.cancel()
+            await asyncio.gather(first_task, return_exceptions=True)
+            await replies.aclose()  # type: ignore[attr-defined]
+            raise
         if first is None:  # the bot layer stays silent (refused before, rate-limited): end "thinking…"
             await _silent(interaction, press=press)
             return
@@ -208,14 +237,28 @@ async def serve(app: BotApp, cfg: Config, **client_options: Any) -> None:
             await client.start(token)
             return
         except discord.LoginFailure:
-            raise PlatformFatal(f"Discord rejected the token in ${cfg.discord.token_env}") from None
+            raise PlatformFatal(
+                f"Discord rejected the token in ${cfg.discord.token_env}: copy it again from the Developer Portal "
+                "(your application > Bot > Reset Token)"
+            ) from None
         except (_NoMessageContent, discord.PrivilegedIntentsRequired):
             if not message_content:
-                raise PlatformFatal("Discord refused the gateway intents this bot asks for") from None
+                raise PlatformFatal(
+                    "Discord refused the gateway intents this bot asks for: check Privileged Gateway Intents in "
+                    "the Developer Portal (your application > Bot)"
+                ) from None
             log.warning(MISSING_INTENT)
             message_content = False
+        except UNREACHABLE as e:
+            raise PlatformDown(redact(f"cannot reach Discord: {_describe(e)}")) from e
         finally:
             await _close(client)
+
+
+def _describe(e: BaseException) -> str:
+    if isinstance(e, discord.HTTPException):
+        return f"HTTP {e.status}"
+    return f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
 
 
 async def _close(client: discord.Client) -> None:

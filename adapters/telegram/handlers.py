@@ -1,24 +1,20 @@
-"""Telegram (python-telegram-bot 22): handlers that turn updates into BotApp calls and deliver its Replies.
+"""Telegram (python-telegram-bot 22): handlers that turn updates into BotApp calls and deliver its Replies,
+and the Application that runs them (started and stopped by adapters.telegram.serve).
 
-Long polling by default, a webhook when `telegram.webhook_url` is set. Updates run concurrently across
-chats and in order within a chat (adapters.telegram.updates.PerChatProcessor).
+Updates run concurrently across chats and in order within a chat (adapters.telegram.updates.PerChatProcessor).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
-from urllib.parse import urlparse
 
 from telegram import (
-    Bot,
-    BotCommand,
     InlineQueryResultArticle,
     InputTextMessageContent,
     Update,
 )
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -29,7 +25,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from adapters.errors import PlatformFatal, delivery_errors
+from adapters.errors import delivery_errors
 from adapters.telegram.delivery import MAX_CHARS, Delivery
 from adapters.telegram.limits import Budget, call
 from adapters.telegram.request import AiohttpRequest
@@ -154,70 +150,3 @@ def build_application(
     application.add_handler(InlineQueryHandler(handle_inline))
     application.add_error_handler(handle_error)
     return application
-
-
-async def register_commands(bot: Bot, app: BotApp) -> None:
-    """The command menu, in Chinese (the default) and English."""
-    for lang, code in (("zh", None), ("zh", "zh"), ("en", "en")):
-        commands = [BotCommand(c, d[:256]) for c, d in app.command_list(lang)]
-        await call(
-            lambda c=commands, code=code: bot.set_my_commands(c, language_code=code), what="setMyCommands"
-        )
-
-
-def wanted(cfg: Config) -> bool:
-    return cfg.telegram.enabled and bool(cfg.secret(cfg.telegram.token_env))
-
-
-def _log_polling_error(exc: TelegramError) -> None:
-    # PTB retries getUpdates by itself; a network blip is not an error of ours.
-    log.warning("polling Telegram: %s", exc)
-
-
-async def serve(app: BotApp, cfg: Config, **build) -> None:
-    """Run the bot until cancelled; `build` goes to build_application (tests pass base_url)."""
-    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    token = cfg.secret(cfg.telegram.token_env)
-    if not token:
-        raise PlatformFatal(f"${cfg.telegram.token_env} is not set")
-    application = build_application(app, cfg, token, **build)
-    try:
-        await application.initialize()  # getMe: checks the token
-    except InvalidToken as e:
-        raise PlatformFatal(f"Telegram rejected the token in ${cfg.telegram.token_env} ({e})") from None
-    try:
-        app.bot_name = application.bot.username
-        await register_commands(application.bot, app)
-        await application.start()
-        await _start_updates(application, cfg)
-        log.info("telegram: running as @%s", application.bot.username)
-        try:
-            await asyncio.Event().wait()
-        finally:
-            if application.updater.running:
-                await application.updater.stop()
-            await application.stop()
-    finally:
-        await application.shutdown()
-
-
-async def _start_updates(application: Application, cfg: Config) -> None:
-    tg = cfg.telegram
-    if not tg.webhook_url:
-        await application.updater.start_polling(
-            allowed_updates=ALLOWED_UPDATES, error_callback=_log_polling_error
-        )
-        return
-    try:
-        import tornado  # noqa: F401 - PTB's webhook server
-    except ImportError:
-        raise PlatformFatal("webhook mode needs pip install '.[telegram]' (tornado)") from None
-    await application.updater.start_webhook(
-        listen=tg.webhook_listen,
-        port=tg.webhook_port,
-        url_path=urlparse(tg.webhook_url).path.lstrip("/"),
-        webhook_url=tg.webhook_url,
-        allowed_updates=ALLOWED_UPDATES,
-        secret_token=cfg.secret(tg.webhook_secret_env),
-    )
