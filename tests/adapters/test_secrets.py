@@ -188,7 +188,7 @@ async def test_the_llm_key_never_shows(reply, tmp_path, mini_data, monkeypatch, 
     finally:
         await engine.aclose()
         await server.stop()
-    assert answer.source == "fallback" and text
+    assert answer.source == "curated" and text
     if reply != "down":
         assert server.headers[0]["Authorization"] == f"Bearer {LLM_SECRET}", "the key was sent (and echoed)"
     assert _warned(everything, "backend gave no answer")
