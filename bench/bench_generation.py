@@ -31,8 +31,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from bot.config import load_config  # noqa: E402
-from bot.llm_wiring import make_generator  # noqa: E402
-from bot.wiring import build_engine  # noqa: E402
+from bot.wiring import build_engine, make_generator  # noqa: E402
 from engine.engine import Engine  # noqa: E402
 
 QUESTIONS = ["你们俩到底啥时候办喜事？", "现在一个月能挣多少啊？", "有对象了没有？", "打算在哪买房？",

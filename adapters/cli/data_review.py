@@ -50,7 +50,7 @@ def augment_cmd(cfg: Config, args) -> int:
         print(NO_LLM, file=sys.stderr)
         return 2
     try:
-        from bot.llm_wiring import make_llm  # the backends live with the generation wiring
+        from bot.wiring import make_llm
     except ImportError as e:
         print(f"springfest: the language model backends cannot be loaded: {e}", file=sys.stderr)
         return 1

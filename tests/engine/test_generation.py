@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.config import load_config
-from bot.llm_wiring import make_generator
+from bot.wiring import make_generator
 from engine.engine import Engine
 from engine.llm.base import LLMError
 from engine.llm.scripted import ScriptedLLM

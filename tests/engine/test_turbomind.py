@@ -13,7 +13,7 @@ from conftest import write_config
 from fakes.fake_lmdeploy import FakeAsyncEngine, GenerationConfig, RequestError
 
 from bot.config import load_config
-from bot.llm_wiring import make_generator, make_llm
+from bot.wiring import make_generator, make_llm
 from engine.engine import Engine
 from engine.llm.base import LLMError, Sampling
 from engine.llm.turbomind import INTERNLM2_TEMPLATE, TurboMindLLM, render_internlm2

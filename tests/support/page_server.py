@@ -85,7 +85,7 @@ class PageServer:
         self._loop, self._task = asyncio.get_running_loop(), asyncio.current_task()
         engine = build_engine(self.cfg)
         if self.llm is not None:
-            from bot.llm_wiring import make_generator
+            from bot.wiring import make_generator
 
             engine.generator = make_generator(self.cfg, engine.corpus, engine.styles, llm=self.llm)
         app = BotApp(engine, self.cfg, Store(self.cfg.path(self.cfg.state.path)))
