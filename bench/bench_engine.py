@@ -22,9 +22,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.config import load_config  # noqa: E402
-from bot.wiring import load_data  # noqa: E402
+from bot.wiring import load_data, retrieval_settings  # noqa: E402
 from engine.corpus import Corpus  # noqa: E402
-from engine.engine import Engine, RetrievalSettings  # noqa: E402
+from engine.engine import Engine  # noqa: E402
 from engine.retrieval.embedders import make_embedder  # noqa: E402
 from engine.retrieval.index import KnowledgeBase, make_client  # noqa: E402
 
@@ -75,8 +75,7 @@ def main() -> None:
         t0 = time.perf_counter()
         kb.build(big, progress=True)
         build_s = time.perf_counter() - t0
-        engine = Engine(big, styles, kb, RetrievalSettings(k=cfg.knowledge.k,
-                                                           match_threshold=cfg.knowledge.match_threshold))
+        engine = Engine(big, styles, kb, retrieval_settings(cfg))  # an index of its own: not build_engine
         rng = random.Random(1)
         pool = [q for i in corpus.items.values() for q in i.questions]
         # Unseen wording: each query gets a tail no stored phrasing has, so no cache helps.

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import logging
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from bot.config import Config
 from engine.corpus import Corpus, load_corpus
@@ -55,8 +59,12 @@ def open_knowledge(cfg: Config, *, download: bool = False) -> KnowledgeBase:
                          collection=cfg.knowledge.collection)
 
 
-def build_engine(cfg: Config, *, progress: bool = False) -> Engine:
-    """The engine with its knowledge base built or updated if needed."""
+def build_engine(cfg: Config, *, llm: LLM | None = None, progress: bool = False) -> Engine:
+    """The engine, its knowledge base built or updated if needed.
+
+    The one place an engine is assembled. `llm` replaces the backend llm.backend names (tests and
+    benchmarks pass a scripted model or one over a fake server); the rest comes from `cfg` as in production.
+    """
     _, enabled, corpus = load_data(cfg)
     kb = open_knowledge(cfg, download=True)
     status = kb.status(corpus)
@@ -67,53 +75,72 @@ def build_engine(cfg: Config, *, progress: bool = False) -> Engine:
     if report:
         log.info("knowledge base: %d phrasings added, %d removed in %.1fs", report.added, report.removed,
                  report.seconds)
-    retrieval = RetrievalSettings(k=cfg.knowledge.k, match_threshold=cfg.knowledge.match_threshold,
-                                  max_question_chars=cfg.question.max_chars)
-    return Engine(corpus, enabled, kb, retrieval, generator=make_generator(cfg, corpus, enabled))
+    return Engine(corpus, enabled, kb, retrieval_settings(cfg), generator=make_generator(cfg, corpus, enabled, llm))
+
+
+# -- engine settings: every value from the config (config.py holds the only defaults) --------------------
+S = TypeVar("S")
+
+
+def from_section(cls: type[S], section: BaseModel, **named: Any) -> S:
+    """An engine settings dataclass filled from a config section: each field the section has under the same
+    name, then `named` (fields the config names differently or keeps in another section). A field found
+    in neither is a TypeError at start-up, so a new engine setting cannot silently get a second default."""
+    values = section.model_dump()
+    same = {f.name: values[f.name] for f in fields(cls) if f.name in values and f.name not in named}  # type: ignore[arg-type]
+    return cls(**same, **named)
+
+
+def retrieval_settings(cfg: Config) -> RetrievalSettings:
+    return from_section(RetrievalSettings, cfg.knowledge, max_question_chars=cfg.question.max_chars)
 
 
 def sampling(cfg: Config) -> Sampling:
+    return from_section(Sampling, cfg.llm)
+
+
+def generation_settings(cfg: Config) -> GenerationSettings:
+    return from_section(GenerationSettings, cfg.llm, match_threshold=cfg.knowledge.match_threshold,
+                        limits=from_section(Limits, cfg.llm, retries=cfg.llm.repeat_retries),
+                        sampling=sampling(cfg))
+
+
+# -- language model backends ---------------------------------------------------------------------------
+def _openai(cfg: Config) -> LLM:
+    from engine.llm.openai_backend import OpenAILLM  # imports the openai client: only when chosen
+
     llm = cfg.llm
-    return Sampling(temperature=llm.temperature, top_p=llm.top_p, top_k=llm.top_k,
-                    repetition_penalty=llm.repetition_penalty, max_tokens=llm.max_tokens)
+    return OpenAILLM(llm.base_url, llm.model, cfg.secret(llm.api_key_env), timeout_s=llm.timeout_s)
+
+
+def _turbomind(cfg: Config) -> LLM:
+    from engine.llm.turbomind import TurboMindLLM, TurbomindOptions
+    from engine.llm.turbomind import build_engine as build_turbomind
+
+    tm = cfg.llm.turbomind
+    # A missing model stops start-up with the exact command that fetches it (ModelMissing).
+    path = resolve_model(cfg.llm.model)
+    log.info("loading %s into TurboMind (tp=%d)", path, tm.tp)
+    return TurboMindLLM(build_turbomind(str(path), from_section(TurbomindOptions, tm),
+                                        use_model_template=tm.chat_template == "model"))
+
+
+BACKENDS: dict[str, Callable[[Config], LLM]] = {"openai": _openai, "turbomind": _turbomind}
 
 
 def make_llm(cfg: Config) -> LLM:
     """The backend llm.backend names (turbomind loads the model onto the GPU here)."""
-    llm = cfg.llm
-    if llm.backend == "openai":
-        from engine.llm.openai_backend import OpenAILLM
-
-        return OpenAILLM(llm.base_url, llm.model, cfg.secret(llm.api_key_env), timeout_s=llm.timeout_s)
-    if llm.backend == "turbomind":
-        from engine.llm.turbomind import TurboMindLLM, TurbomindOptions, build_engine
-
-        tm = llm.turbomind
-        # A missing model stops start-up with the exact command that fetches it (ModelMissing).
-        path = resolve_model(llm.model)
-        options = TurbomindOptions(tp=tm.tp, session_len=tm.session_len, max_batch_size=tm.max_batch_size,
-                                   cache_max_entry_count=tm.cache_max_entry_count,
-                                   model_format=tm.model_format, quant_policy=tm.quant_policy)
-        log.info("loading %s into TurboMind (tp=%d)", path, tm.tp)
-        return TurboMindLLM(build_engine(str(path), options, use_model_template=tm.chat_template == "model"))
-    raise ValueError(f"llm.backend {llm.backend!r} has no language model")
-
-
-def generation_settings(cfg: Config) -> GenerationSettings:
-    llm = cfg.llm
-    return GenerationSettings(
-        examples_k=llm.examples_k, match_threshold=cfg.knowledge.match_threshold,
-        prefer_curated=llm.prefer_curated, curated_threshold=llm.curated_threshold,
-        prefetch_styles=llm.prefetch_styles, prefetch_ttl_s=llm.prefetch_ttl_s,
-        retry_after_s=llm.retry_after_s,
-        limits=Limits(timeout_s=llm.timeout_s, first_piece_timeout_s=llm.first_piece_timeout_s,
-                      max_answer_chars=llm.max_answer_chars),
-        sampling=sampling(cfg))
+    try:
+        make = BACKENDS[cfg.llm.backend]
+    except KeyError:
+        raise ValueError(f"llm.backend {cfg.llm.backend!r} has no language model") from None
+    return make(cfg)
 
 
 def make_generator(cfg: Config, corpus: Corpus, styles: dict[str, Style],
                    llm: LLM | None = None) -> Generator | None:
-    """The generator Engine uses (None for llm.backend none; `llm` given: that backend instead)."""
+    """The generator Engine uses: None for llm.backend none unless `llm` is given, which then replaces
+    the configured backend."""
     if cfg.llm.backend == "none" and llm is None:
         return None
     safety = SafetyFilter.from_file(data_paths(cfg).safety_words)

@@ -28,14 +28,16 @@ class UnknownStyle(ValueError):
 
 @dataclass(frozen=True)
 class RetrievalSettings:
-    k: int = 5
-    match_threshold: float = 0.91  # below it nothing in the corpus is about this question
-    max_question_chars: int = 300
+    """Built from the config (bot.wiring.retrieval_settings): no defaults here, config.py has them."""
+
+    k: int
+    match_threshold: float  # below it nothing in the corpus is about this question
+    max_question_chars: int
 
 
 class Engine:
     def __init__(self, corpus: Corpus, styles: dict[str, Style], kb: KnowledgeBase,
-                 retrieval: RetrievalSettings = RetrievalSettings(), *, generator=None,
+                 retrieval: RetrievalSettings, *, generator=None,
                  rng: random.Random | None = None) -> None:
         self.corpus, self.styles, self.kb, self.retrieval = corpus, styles, kb, retrieval
         self.generator = generator  # engine.generation.generator.Generator when an LLM backend is configured
