@@ -1,5 +1,5 @@
 """Discord (discord.py 2): mentions, slash commands, the "reply with" context menu and style buttons, all
-fed to the platform-neutral BotApp; its Replies are shown by adapters.discord.delivery.
+fed to the platform-neutral BotApp; its Replies are shown by adapters.discord.limits.
 
 Interactions are answered within Discord's 3 seconds: when the bot layer has nothing to show by then, the
 interaction is deferred first and the answer edited in afterwards.
@@ -18,8 +18,8 @@ from discord import app_commands
 
 from adapters.discord.buttons import AnswerButton, answer_view
 from adapters.discord.commands import Translator, build_commands
-from adapters.discord.delivery import Budget, Delivery, Surface
 from adapters.discord.events import chat_key, to_incoming, to_user
+from adapters.discord.limits import Budget, Delivery, Surface
 from adapters.discord.surfaces import ChannelSurface, InteractionSurface, acknowledge, send_note
 from adapters.errors import PlatformFatal, delivery_errors
 from bot.app import BotApp

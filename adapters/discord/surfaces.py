@@ -12,7 +12,7 @@ import logging
 import discord
 from discord.utils import MISSING
 
-from adapters.discord.delivery import call
+from adapters.discord.limits import call
 
 log = logging.getLogger(__name__)
 

@@ -30,9 +30,9 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from adapters.errors import PlatformFatal, delivery_errors
-from adapters.telegram.delivery import MAX_CHARS, Delivery
 from adapters.telegram.limits import Budget, call
 from adapters.telegram.request import AiohttpRequest
+from adapters.telegram.surface import MAX_CHARS, Delivery
 from adapters.telegram.updates import PerChatProcessor, to_incoming, to_press, to_user
 from bot.app import BotApp
 from bot.config import Config

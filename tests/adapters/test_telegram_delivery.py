@@ -23,8 +23,8 @@ from fakes.fake_telegram import (  # noqa: E402
 from telegram import Bot  # noqa: E402
 
 from adapters.delivery import split_text  # noqa: E402
-from adapters.telegram.delivery import MAX_CHARS, TYPING_AFTER_S, Delivery  # noqa: E402
 from adapters.telegram.limits import Budget  # noqa: E402
+from adapters.telegram.surface import MAX_CHARS, TYPING_AFTER_S, Delivery  # noqa: E402
 from bot.types import Button, Reply  # noqa: E402
 
 pytest_plugins = ("fakes.fake_telegram",)  # the fixtures: tg_shared, tg_make_cfg, tg
