@@ -119,8 +119,8 @@ class BotApp:
             log.exception("answering a button press in %s failed", chat)
             yield Reply("", notice=t(lang, "error"))
 
-    async def sent(self, record_id: str, chat: str, message_id: str) -> None:
-        """The adapter reports the platform message id that now shows the answer `record_id`."""
+    async def sent(self, record_id: str, message_id: str) -> None:
+        """The adapter reports the platform message id that now shows the answer `record_id` (its buttons)."""
         self.store.set_message(record_id, str(message_id))
 
     def help_text(self, lang: str = "zh", chat: str | None = None, platform: str = "telegram") -> str:

@@ -54,8 +54,8 @@ class Reply:
 
     The adapter sends the first, edits the same message with later ones (throttled), and attaches
     `buttons` when `done`. `notice` is a short toast for a button press (or a one-line note to send).
-    `record_id` names the answer record the buttons refer to; the adapter reports the platform
-    message id back with BotApp.sent() once the message exists.
+    `record_id` names the answer record the buttons refer to; the adapter reports the id of the platform
+    message carrying them back with BotApp.sent() once it exists.
     """
 
     text: str

@@ -1,5 +1,6 @@
 """Discord (discord.py 2): mentions, slash commands, the "reply with" context menu and style buttons, all
-fed to the platform-neutral BotApp; its Replies are shown by adapters.discord.limits.
+fed to the platform-neutral BotApp; its Replies are shown by the shared adapters.delivery on the surfaces of
+adapters.discord.surfaces.
 
 Interactions are answered within Discord's 3 seconds: when the bot layer has nothing to show by then, the
 interaction is deferred first and the answer edited in afterwards.
@@ -16,10 +17,11 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from adapters.discord.buttons import AnswerButton, answer_view
+from adapters.delivery import EDIT_EVERY_S, Delivered, Delivery
+from adapters.discord.buttons import AnswerButton
 from adapters.discord.commands import Translator, build_commands
 from adapters.discord.events import chat_key, to_incoming, to_user
-from adapters.discord.limits import Budget, Delivery, Surface
+from adapters.discord.limits import budget, call
 from adapters.discord.surfaces import ChannelSurface, InteractionSurface, acknowledge, send_note
 from adapters.errors import PlatformFatal, delivery_errors
 from bot.app import BotApp
@@ -30,8 +32,6 @@ log = logging.getLogger(__name__)
 GONE = (discord.Forbidden, discord.NotFound)  # expected delivery failures: no permission, message gone
 
 DEFER_AFTER_S = 1.5  # leaves time for the deferral itself to reach Discord within its 3 s
-TYPING_AFTER_S = 0.3  # answers faster than this (the curated path) need no "typing…"
-TYPING_EVERY_S = 8.0  # Discord shows typing for 10 s
 MISSING_INTENT = (
     "discord: the message-content intent is not enabled for this bot, so it cannot read the message a "
     "mention replies to. Mentions with a question, slash commands and the context menu still work. To "
@@ -53,7 +53,7 @@ class SpringFestClient(discord.Client):
         super().__init__(intents=intents, allowed_mentions=discord.AllowedMentions.none(), **options)
         self.app, self.cfg = app, cfg
         self.tree = app_commands.CommandTree(self)
-        self.delivery = Delivery(app, Budget(cfg.discord.messages_per_5s), answer_view)
+        self.delivery = Delivery(budget(cfg.discord.messages_per_5s), edit_every_s=EDIT_EVERY_S)
 
     async def setup_hook(self) -> None:
         """After login, before the gateway: check the intent, register buttons and commands."""
@@ -83,14 +83,13 @@ class SpringFestClient(discord.Client):
         if incoming is None:
             return
         surface = ChannelSurface(message.channel, message if not incoming.is_private else None)
-        typing = asyncio.create_task(_typing(message.channel))
         with delivery_errors(f"channel {message.channel.id}", GONE):
-            try:
-                await self.delivery.deliver(
-                    surface, self.app.on_message(incoming), chat=incoming.chat, on_shown=typing.cancel
-                )
-            finally:
-                typing.cancel()
+            await self._sent(await self.delivery.deliver(surface, self.app.on_message(incoming)))
+
+    async def _sent(self, delivered: Delivered) -> None:
+        """Tell the bot which message now shows its answer (so presses on its buttons are recognised)."""
+        if delivered.record_id and delivered.last_id:
+            await self.app.sent(delivered.record_id, delivered.last_id)
 
     async def on_command(
         self, interaction: discord.Interaction, text: str, target: discord.Message | None
@@ -112,9 +111,7 @@ class SpringFestClient(discord.Client):
             raw=interaction,
         )
         with delivery_errors(f"interaction {interaction.id}", GONE):
-            await self._answer_interaction(
-                interaction, self.app.on_message(incoming), incoming.chat, press=False
-            )
+            await self._answer_interaction(interaction, self.app.on_message(incoming), press=False)
 
     async def on_press(self, interaction: discord.Interaction, data: str) -> None:
         """A button under an answer (AnswerButton.callback): the answer is replaced in place."""
@@ -127,10 +124,10 @@ class SpringFestClient(discord.Client):
             raw=interaction,
         )
         with delivery_errors(f"interaction {interaction.id}", GONE):
-            await self._answer_interaction(interaction, self.app.on_press(press), press.chat, press=True)
+            await self._answer_interaction(interaction, self.app.on_press(press), press=True)
 
     async def _answer_interaction(
-        self, interaction: discord.Interaction, replies: AsyncIterator[Reply], chat: str, *, press: bool
+        self, interaction: discord.Interaction, replies: AsyncIterator[Reply], *, press: bool
     ) -> None:
         """Respond within 3 s (deferring when the first Reply is slow), then deliver the rest."""
         first_task = asyncio.ensure_future(_next(replies))
@@ -149,12 +146,14 @@ class SpringFestClient(discord.Client):
             if not note:
                 await acknowledge(interaction, press=press)
             elif interaction.response.is_done() and not press:
-                await InteractionSurface(interaction, press=False).show(note, None)
+                await call(lambda: interaction.edit_original_response(content=note), what="interaction note")
             else:
                 await send_note(interaction, note)
             return
-        surface: Surface = InteractionSurface(interaction, press=press)
-        await self.delivery.deliver(surface, _prepend(first, replies), chat=chat)
+        pressed = str(interaction.message.id) if press and interaction.message else None
+        delivered = await self.delivery.deliver(InteractionSurface(interaction), _prepend(first, replies),
+                                                existing=pressed)
+        await self._sent(delivered)
 
 
 async def _next(replies: AsyncIterator[Reply]) -> Reply | None:
@@ -178,17 +177,6 @@ async def _silent(interaction: discord.Interaction, *, press: bool) -> None:
     await acknowledge(interaction, press=False, ephemeral=True)
     with contextlib.suppress(discord.NotFound):
         await interaction.delete_original_response()
-
-
-async def _typing(channel: discord.abc.Messageable) -> None:
-    """Keep "typing…" showing while an answer is slow to come."""
-    await asyncio.sleep(TYPING_AFTER_S)
-    while True:
-        try:
-            await channel.typing()
-        except Exception as e:  # cosmetic: never worth failing or retrying an answer for
-            log.debug("typing indicator failed: %r", e)
-        await asyncio.sleep(TYPING_EVERY_S)
 
 
 # -- running ---------------------------------------------------------------------------------------

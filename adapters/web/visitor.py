@@ -136,7 +136,7 @@ async def ask(app: BotApp, v: Visitor, user: User, text: str,
         answer_id = v.next_id("a")
         v.question, v.answer_at, v.answer_message_id = text, at, answer_id
         v.buttons = tuple(b for row in final.buttons for b in row)
-        await app.sent(final.record_id, v.chat, answer_id)
+        await app.sent(final.record_id, answer_id)
 
 
 async def press(app: BotApp, v: Visitor, user: User, button: Button, notify: Notify) -> AsyncIterator[None]:

@@ -131,3 +131,22 @@ async def test_without_the_message_content_intent_it_says_so_and_keeps_working(
     finally:
         await dc.stop()
         await fake.stop()
+
+
+def test_discord_errors_are_waited_out_retried_or_raised():
+    from types import SimpleNamespace
+
+    import aiohttp
+    import discord
+
+    from adapters.delivery import TRANSIENT, Wait
+    from adapters.discord.limits import classify
+
+    def response(status: int, **headers: str) -> SimpleNamespace:  # the part of aiohttp's response read
+        return SimpleNamespace(status=status, reason="", headers=headers)
+
+    assert classify(discord.RateLimited(2.5)) == Wait(2.5)
+    assert classify(discord.HTTPException(response(429, **{"Retry-After": "4"}), "slow down")) == Wait(4.0)
+    assert classify(discord.DiscordServerError(response(503), "unavailable")) == TRANSIENT
+    assert classify(aiohttp.ClientConnectionError()) == TRANSIENT and classify(TimeoutError()) == TRANSIENT
+    assert classify(discord.Forbidden(response(403), "missing access")) is None

@@ -76,7 +76,7 @@ async def test_group_policy_end_to_end(make_app, engine):
     assert answer.done and answer.record_id and answer.source == "curated"
     assert [b.selected for b in answer.buttons[0]] == [True, False, False]
     assert all(len(b.data.encode()) <= 64 for row in answer.buttons for b in row)
-    await app.sent(answer.record_id, GROUP, "500")
+    await app.sent(answer.record_id, "500")
     press = ButtonPress("telegram", GROUP, AUNT, "500", answer.buttons[0][2].data)
     [switched] = await replies(app.on_press(press))
     assert switched.notice == "已换成阴阳怪气"
@@ -137,7 +137,7 @@ async def test_answer_command_and_chat_default_style(make_app, engine):
 async def test_follow_up_keeps_the_style_and_passes_context(make_app, engine):
     app = make_app(access={"open": True})
     [first] = await replies(app.on_message(msg("/sarcastic 你什么时候结婚")))
-    await app.sent(first.record_id, GROUP, "77")
+    await app.sent(first.record_id, "77")
     asked: list = []
     original = engine.answer
 
@@ -204,7 +204,7 @@ async def test_state_survives_a_restart_and_expires_after_retention(make_app, en
     clock = Clock()
     app = make_app(clock, access={"open": True}, state={"retention_days": 1})
     [answer] = await replies(app.on_message(msg("@bot 你什么时候结婚", mentions_bot=True)))
-    await app.sent(answer.record_id, GROUP, "5")
+    await app.sent(answer.record_id, "5")
     app.store.close()
     app = make_app(clock, access={"open": True}, state={"retention_days": 1})  # same file, new objects
     press = ButtonPress("telegram", GROUP, AUNT, "5", answer.buttons[1][0].data)
