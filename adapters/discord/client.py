@@ -68,8 +68,8 @@ class SpringFestClient(discord.Client):
             await self.tree.sync()
         except discord.HTTPException as e:  # the commands registered last time still work
             log.warning("discord: could not register the slash commands: %s", e)
-        if self.app.bot_name == "bot" and self.user:
-            self.app.bot_name = self.user.name
+        if self.user:
+            self.app.set_bot_name("discord", self.user.name)
 
     async def on_ready(self) -> None:
         log.info("discord: running as %s in %d servers", self.user, len(self.guilds))
@@ -92,9 +92,9 @@ class SpringFestClient(discord.Client):
             await self.app.sent(delivered.record_id, delivered.last_id)
 
     async def on_command(
-        self, interaction: discord.Interaction, text: str, target: discord.Message | None
+        self, interaction: discord.Interaction, command: str, arg: str, target: discord.Message | None
     ) -> None:
-        """A slash command or the context menu: the same text command the bot layer reads everywhere."""
+        """A slash command or the context menu: handed to the bot layer as the command it is."""
         me = self.user
         target_text = (target.content or None) if target else None
         incoming = IncomingMessage(
@@ -102,7 +102,8 @@ class SpringFestClient(discord.Client):
             chat=chat_key(interaction.channel, interaction.channel_id),
             message_id=str(interaction.id),
             user=to_user(interaction.user, str(interaction.locale)),
-            text=text,
+            text=arg,
+            command=command,
             is_private=interaction.guild_id is None,
             mentions_bot=False,
             reply_to_text=target_text,

@@ -195,7 +195,7 @@ async def serve(app: BotApp, cfg: Config, **build) -> None:
     except InvalidToken as e:
         raise PlatformFatal(f"Telegram rejected the token in ${cfg.telegram.token_env} ({e})") from None
     try:
-        app.bot_name = application.bot.username
+        app.set_bot_name("telegram", application.bot.username)
         await register_commands(application.bot, app)
         await application.start()
         await _start_updates(application, cfg)
