@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 
 from bot import metrics
 from bot.access import Access, Verdict
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 MAX_CONTEXT_TURNS = 3  # a follow-up sees at most this many earlier exchanges
 PRUNE_EVERY_S = 3600.0
+DEFAULT_BOT_NAME = "SpringFestBot"  # in help text until the platform has said the bot's real name
 
 
 class BotApp:
@@ -38,7 +40,7 @@ class BotApp:
         self.by_command = {s.command.lower(): s.id for s in self.styles.values()}
         self.access = Access(cfg.access, store)
         self.limits = RateLimiter(cfg.access.rate_limit, store)
-        self.bot_name = "bot"  # the bot's @username, for help text; adapters set it once known
+        self.bot_names: dict[str, str] = {}  # platform -> the bot's name there (@username), for help text
         self._pruned_at = 0.0
         self.prune()
 
@@ -81,10 +83,24 @@ class BotApp:
             log.exception("answering a message in %s failed", chat)
             yield Reply(t(lang, "error"))
 
-    async def on_press(self, press: ButtonPress) -> AsyncIterator[Reply]:
-        """Replies that replace the pressed message's text; the first one's notice is the press's toast."""
+    def on_press(self, press: ButtonPress) -> AsyncIterator[Reply]:
+        """Replies that replace the pressed message's text; the first one's notice is the press's toast.
+
+        `press.data` is a payload from one of our Buttons, passed back untouched (adapters never read it).
+        """
+        return self._press(press, unpack(press.data))
+
+    def restyle(self, at: ButtonPress, record_id: str, style: str) -> AsyncIterator[Reply]:
+        """The answer `record_id` again in `style`, as its style button would give it: for front ends with
+        buttons of their own, such as the web page's style column. `at` says who presses, on which message."""
+        return self._press(at, Action("style", record_id, style))
+
+    def another(self, at: ButtonPress, record_id: str) -> AsyncIterator[Reply]:
+        """Another answer in place of `record_id`, in its style, as its 换一个 button would give it."""
+        return self._press(at, Action("another", record_id))
+
+    async def _press(self, press: ButtonPress, action: Action | None) -> AsyncIterator[Reply]:
         lang, chat = lang_of(press.user.lang), _key(press.platform, press.chat)
-        action = unpack(press.data)
         record = self.store.record(action.record_id) if action else None
         if not self._press_valid(action, record, chat, press.message_id):
             yield Reply("", notice=t(lang, "expired"))
@@ -106,26 +122,23 @@ class BotApp:
         try:
             first = True
             async for reply in self._answer(record, exclude=record.shown.get(style, [])):
-                yield Reply(
-                    reply.text,
-                    reply.done,
-                    reply.buttons,
-                    notice if first else None,
-                    reply.record_id,
-                    reply.source,
-                    reply.matched,
-                )
+                yield replace(reply, notice=notice) if first else reply
                 first = False
         except Exception:
             log.exception("answering a button press in %s failed", chat)
             yield Reply("", notice=t(lang, "error"))
 
-    async def sent(self, record_id: str, chat: str, message_id: str) -> None:
-        """The adapter reports the platform message id that now shows the answer `record_id`."""
+    async def sent(self, record_id: str, message_id: str) -> None:
+        """The adapter reports the platform message id that now shows the answer `record_id` (its buttons)."""
         self.store.set_message(record_id, str(message_id))
+
+    def set_bot_name(self, platform: str, name: str) -> None:
+        """The adapter reports the bot's name on its platform once it knows it (after logging in)."""
+        self.bot_names[platform] = name
 
     def help_text(self, lang: str = "zh", chat: str | None = None, platform: str = "telegram") -> str:
         lang = lang_of(lang)
+        bot = self.bot_names.get(platform, DEFAULT_BOT_NAME)
         styles = "\n".join(
             t(lang, "style_line", command=s.command, emoji=s.emoji, label=s.label(lang))
             for s in self.styles.values()
@@ -133,13 +146,13 @@ class BotApp:
         current = self.styles[self.default_style(chat)]
         first = next(iter(self.styles.values())).command
         how = t(lang, f"how_{platform}" if f"how_{platform}" in TEXTS[lang] else "how_telegram",
-                first=first, bot=self.bot_name)
+                first=first, bot=bot)
         return t(
             lang,
             "help",
             how=how,
             first=first,
-            bot=self.bot_name,
+            bot=bot,
             styles=styles,
             current=f"{current.emoji} {current.label(lang)}",
         )

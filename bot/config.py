@@ -1,5 +1,9 @@
 """config.yaml: loaded and validated once, then read-only. Errors name the offending key.
 
+These models hold the only defaults of every setting: the engine's settings types (RetrievalSettings,
+GenerationSettings, Limits, Sampling, TurbomindOptions) have none and are built from here by bot.wiring,
+and config.yaml shows the same values (tests/bot/test_config.py holds the three together).
+
 Secrets never live here: keys ending in `_env` name the environment variable that holds them.
 Relative paths are resolved against the directory of the config file.
 """
@@ -39,6 +43,7 @@ class LLMConfig(_Section):
     api_key_env: str | None = None
     timeout_s: float = Field(20.0, gt=0)
     first_piece_timeout_s: float = Field(8.0, gt=0)
+    failures_to_pause: int = Field(3, ge=1)
     retry_after_s: float = Field(10.0, ge=0)
     prefer_curated: bool = True
     curated_threshold: float = Field(0.97, ge=0, le=1)
@@ -51,6 +56,7 @@ class LLMConfig(_Section):
     repetition_penalty: float = Field(1.05, gt=0)
     max_tokens: int = Field(160, ge=8)
     max_answer_chars: int = Field(120, ge=10)
+    repeat_retries: int = Field(2, ge=0)
     turbomind: TurbomindConfig = TurbomindConfig()
 
 

@@ -32,6 +32,8 @@ def classify(msg: IncomingMessage) -> Trigger:
     if msg.user.is_bot or msg.edited:  # edits would answer twice; other bots could loop with us
         return IGNORE
     text = (msg.text or "").strip()
+    if msg.command is not None:  # structured by the platform: never parsed out of the text
+        return Trigger("command", msg.command.lower(), text)
     m = _COMMAND.match(text)
     if m:
         return Trigger("command", m.group(1).lower(), (m.group(2) or "").strip())

@@ -1,5 +1,6 @@
 """Discord (discord.py 2): mentions, slash commands, the "reply with" context menu and style buttons, all
-fed to the platform-neutral BotApp; its Replies are shown by adapters.discord.delivery.
+fed to the platform-neutral BotApp; its Replies are shown by the shared adapters.delivery on the surfaces of
+adapters.discord.surfaces.
 
 Interactions are answered within Discord's 3 seconds: when the bot layer has nothing to show by then, the
 interaction is deferred first and the answer edited in afterwards.
@@ -17,10 +18,11 @@ import aiohttp
 import discord
 from discord import app_commands
 
-from adapters.discord.buttons import AnswerButton, answer_view
+from adapters.delivery import EDIT_EVERY_S, Delivered, Delivery
+from adapters.discord.buttons import AnswerButton
 from adapters.discord.commands import Translator, build_commands
-from adapters.discord.delivery import Budget, Delivery, Surface
 from adapters.discord.events import chat_key, to_incoming, to_user
+from adapters.discord.limits import budget, call
 from adapters.discord.surfaces import ChannelSurface, InteractionSurface, acknowledge, send_note
 from adapters.discord.sync import SYNC_BACKOFF_S, keep_syncing
 from adapters.discord.watch import count_rate_limits
@@ -39,8 +41,6 @@ UNREACHABLE = (discord.DiscordServerError, discord.RateLimited, discord.GatewayN
 PLATFORM = "discord"
 
 DEFER_AFTER_S = 1.5  # leaves time for the deferral itself to reach Discord within its 3 s
-TYPING_AFTER_S = 0.3  # answers faster than this (the curated path) need no "typing…"
-TYPING_EVERY_S = 8.0  # Discord shows typing for 10 s
 MISSING_INTENT = (
     "discord: the message-content intent is not enabled for this bot, so it cannot read the message a "
     "mention replies to. Mentions with a question, slash commands and the context menu still work. To "
@@ -66,7 +66,7 @@ class SpringFestClient(discord.Client):
         self.tree = app_commands.CommandTree(self)
         self.sync_backoff = sync_backoff
         self._sync: asyncio.Task | None = None
-        self.delivery = Delivery(app, Budget(cfg.discord.messages_per_5s), answer_view)
+        self.delivery = Delivery(budget(cfg.discord.messages_per_5s), edit_every_s=EDIT_EVERY_S)
 
     async def setup_hook(self) -> None:
         """After login, before the gateway: check the intent, register buttons and commands."""
@@ -79,8 +79,8 @@ class SpringFestClient(discord.Client):
         await self.tree.set_translator(Translator())
         # In the background: the gateway (and every mention) must not wait for it, nor fail with it.
         self._sync = asyncio.create_task(keep_syncing(self.tree, self.sync_backoff), name="discord-command-sync")
-        if self.app.bot_name == "bot" and self.user:
-            self.app.bot_name = self.user.name
+        if self.user:
+            self.app.set_bot_name("discord", self.user.name)
 
     async def close(self) -> None:
         if self._sync is not None:
@@ -106,19 +106,18 @@ class SpringFestClient(discord.Client):
         if incoming is None:
             return
         surface = ChannelSurface(message.channel, message if not incoming.is_private else None)
-        typing = asyncio.create_task(_typing(message.channel))
         with delivery_errors(f"channel {message.channel.id}", GONE):
-            try:
-                await self.delivery.deliver(
-                    surface, self.app.on_message(incoming), chat=incoming.chat, on_shown=typing.cancel
-                )
-            finally:
-                typing.cancel()
+            await self._sent(await self.delivery.deliver(surface, self.app.on_message(incoming)))
+
+    async def _sent(self, delivered: Delivered) -> None:
+        """Tell the bot which message now shows its answer (so presses on its buttons are recognised)."""
+        if delivered.record_id and delivered.last_id:
+            await self.app.sent(delivered.record_id, delivered.last_id)
 
     async def on_command(
-        self, interaction: discord.Interaction, text: str, target: discord.Message | None
+        self, interaction: discord.Interaction, command: str, arg: str, target: discord.Message | None
     ) -> None:
-        """A slash command or the context menu: the same text command the bot layer reads everywhere."""
+        """A slash command or the context menu: handed to the bot layer as the command it is."""
         me = self.user
         target_text = (target.content or None) if target else None
         incoming = IncomingMessage(
@@ -126,7 +125,8 @@ class SpringFestClient(discord.Client):
             chat=chat_key(interaction.channel, interaction.channel_id),
             message_id=str(interaction.id),
             user=to_user(interaction.user, str(interaction.locale)),
-            text=text,
+            text=arg,
+            command=command,
             is_private=interaction.guild_id is None,
             mentions_bot=False,
             reply_to_text=target_text,
@@ -135,9 +135,7 @@ class SpringFestClient(discord.Client):
             raw=interaction,
         )
         with delivery_errors(f"interaction {interaction.id}", GONE):
-            await self._answer_interaction(
-                interaction, self.app.on_message(incoming), incoming.chat, press=False
-            )
+            await self._answer_interaction(interaction, self.app.on_message(incoming), press=False)
 
     async def on_press(self, interaction: discord.Interaction, data: str) -> None:
         """A button under an answer (AnswerButton.callback): the answer is replaced in place."""
@@ -150,10 +148,10 @@ class SpringFestClient(discord.Client):
             raw=interaction,
         )
         with delivery_errors(f"interaction {interaction.id}", GONE):
-            await self._answer_interaction(interaction, self.app.on_press(press), press.chat, press=True)
+            await self._answer_interaction(interaction, self.app.on_press(press), press=True)
 
     async def _answer_interaction(
-        self, interaction: discord.Interaction, replies: AsyncIterator[Reply], chat: str, *, press: bool
+        self, interaction: discord.Interaction, replies: AsyncIterator[Reply], *, press: bool
     ) -> None:
         """Respond within 3 s (deferring when the first Reply is slow), then deliver the rest."""
         first_task = asyncio.ensure_future(_next(replies))
@@ -178,12 +176,14 @@ class SpringFestClient(discord.Client):
             if not note:
                 await acknowledge(interaction, press=press)
             elif interaction.response.is_done() and not press:
-                await InteractionSurface(interaction, press=False).show(note, None)
+                await call(lambda: interaction.edit_original_response(content=note), what="interaction note")
             else:
                 await send_note(interaction, note)
             return
-        surface: Surface = InteractionSurface(interaction, press=press)
-        await self.delivery.deliver(surface, _prepend(first, replies), chat=chat)
+        pressed = str(interaction.message.id) if press and interaction.message else None
+        delivered = await self.delivery.deliver(InteractionSurface(interaction), _prepend(first, replies),
+                                                existing=pressed)
+        await self._sent(delivered)
 
 
 async def _next(replies: AsyncIterator[Reply]) -> Reply | None:
@@ -207,17 +207,6 @@ async def _silent(interaction: discord.Interaction, *, press: bool) -> None:
     await acknowledge(interaction, press=False, ephemeral=True)
     with contextlib.suppress(discord.NotFound):
         await interaction.delete_original_response()
-
-
-async def _typing(channel: discord.abc.Messageable) -> None:
-    """Keep "typing…" showing while an answer is slow to come."""
-    await asyncio.sleep(TYPING_AFTER_S)
-    while True:
-        try:
-            await channel.typing()
-        except Exception as e:  # cosmetic: never worth failing or retrying an answer for
-            log.debug("typing indicator failed: %r", e)
-        await asyncio.sleep(TYPING_EVERY_S)
 
 
 # -- running ---------------------------------------------------------------------------------------

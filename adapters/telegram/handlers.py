@@ -25,10 +25,11 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from adapters.delivery import Delivered, Delivery
 from adapters.errors import delivery_errors
-from adapters.telegram.delivery import MAX_CHARS, Delivery
-from adapters.telegram.limits import Budget, call
+from adapters.telegram.limits import budget, call
 from adapters.telegram.request import AiohttpRequest
+from adapters.telegram.surface import MAX_CHARS, ChatSurface
 from adapters.telegram.updates import PerChatProcessor, to_incoming, to_press, to_user
 from bot.app import BotApp
 from bot.config import Config
@@ -60,11 +61,9 @@ async def handle_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if incoming is None:
         return
     deps = _deps(context)
-    thread_id = message.message_thread_id if message.is_topic_message else None
+    surface = ChatSurface(context.bot, message.chat.id, reply_to=message.message_id, thread_id=_thread(message))
     with delivery_errors(f"chat {message.chat.id}", UNDELIVERABLE, unless=(BadRequest,)):
-        await deps.delivery.deliver(
-            message.chat.id, deps.app.on_message(incoming), reply_to=message.message_id, thread_id=thread_id
-        )
+        await _sent(deps.app, await deps.delivery.deliver(surface, deps.app.on_message(incoming)))
 
 
 async def handle_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -79,13 +78,24 @@ async def handle_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     async def on_first(reply):
         await _answer_query(query, reply.notice if reply else None)
 
+    # The pressed message is edited in place: no "typing…" (the spinner on the button stands in for it).
+    surface = ChatSurface(context.bot, query.message.chat.id, thread_id=_thread(query.message), typing=False)
     with delivery_errors(f"chat {press.chat}", UNDELIVERABLE, unless=(BadRequest,)):
-        await deps.delivery.deliver(
-            query.message.chat.id,
-            deps.app.on_press(press),
-            edit_message_id=query.message.message_id,
-            on_first=on_first,
+        delivered = await deps.delivery.deliver(
+            surface, deps.app.on_press(press), existing=press.message_id, on_first=on_first
         )
+        await _sent(deps.app, delivered)
+
+
+def _thread(message) -> int | None:
+    """The forum topic a message is in (None outside topics): answers go to the same topic."""
+    return message.message_thread_id if message.is_topic_message else None
+
+
+async def _sent(app: BotApp, delivered: Delivered) -> None:
+    """Tell the bot which message now shows its answer (so presses on its buttons are recognised)."""
+    if delivered.record_id and delivered.last_id:
+        await app.sent(delivered.record_id, delivered.last_id)
 
 
 async def handle_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -140,10 +150,8 @@ def build_application(
     if updates_request is not None:
         builder = builder.get_updates_request(updates_request)
     application = builder.build()
-    budget = Budget(cfg.telegram.messages_per_second, cfg.telegram.group_messages_per_minute)
-    application.bot_data[KEY] = Deps(
-        app, Delivery(application.bot, app, budget, edit_interval_s=cfg.telegram.edit_interval_s)
-    )
+    flood = budget(cfg.telegram.messages_per_second, cfg.telegram.group_messages_per_minute)
+    application.bot_data[KEY] = Deps(app, Delivery(flood, edit_every_s=cfg.telegram.edit_interval_s))
     content = filters.TEXT | filters.CAPTION | filters.Sticker.ALL
     application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & content, handle_message))
     application.add_handler(CallbackQueryHandler(handle_press))

@@ -53,7 +53,7 @@ async def serve(app: BotApp, cfg: Config, **build) -> None:
     try:
         with _sorted_errors(cfg):
             await application.initialize()  # getMe: checks the token
-            app.bot_name = application.bot.username
+            app.set_bot_name("telegram", application.bot.username)
             await register_commands(application.bot, app)
         await application.start()
         try:
