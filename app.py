@@ -17,6 +17,7 @@ from pathlib import Path
 # The platforms run this file from a checkout without `pip install -e .`: make the packages importable.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from adapters.redact import install as install_redaction  # noqa: E402
 from adapters.run import serve_all  # noqa: E402
 from bot.config import Config, load_config  # noqa: E402
 
@@ -33,8 +34,11 @@ def platform_config(cfg: Config, env: dict[str, str] | os._Environ = os.environ)
 
 
 def main() -> int:
+    install_redaction(Config())  # the default secret variables, before anything can log
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return asyncio.run(serve_all(platform_config(load_config())))
+    cfg = load_config()
+    install_redaction(cfg)
+    return asyncio.run(serve_all(platform_config(cfg)))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,14 @@ log = logging.getLogger(__name__)
 
 
 class PlatformFatal(Exception):
-    """Raised by a platform's serve() for errors a restart cannot fix (e.g. a rejected token)."""
+    """Raised by a platform's serve() for errors a restart cannot fix (a rejected token, a refused intent).
+
+    The message is one line saying what to fix; it names a secret's variable, never its value."""
+
+
+class PlatformDown(Exception):
+    """Raised by a platform's serve() when the platform cannot be reached for now (network down, a 5xx, a
+    429 at start-up): `springfest run` tries again with backoff."""
 
 
 @contextlib.contextmanager

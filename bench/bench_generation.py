@@ -32,7 +32,6 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from bench._common import pct  # noqa: E402
 from bot.config import load_config  # noqa: E402
-from bot.llm_wiring import make_generator  # noqa: E402
 from bot.wiring import build_engine  # noqa: E402
 from engine.engine import Engine  # noqa: E402
 
@@ -63,8 +62,7 @@ async def run_fake(engine_base: Engine, cfg, llm, concurrency: int, name: str) -
 
     def engine(prefetch: bool = False) -> Engine:
         c = load_config(cfg, llm={**llm_cfg, "prefetch_styles": prefetch})
-        return Engine(engine_base.corpus, engine_base.styles, engine_base.kb, engine_base.intent, engine_base.retrieval,
-                      generator=make_generator(c, engine_base.corpus, engine_base.styles, llm=llm))
+        return build_engine(c, llm=llm)
 
     e = engine()
     await timed_answer(e, QUESTIONS[0], styles[0])  # warm-up

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.config import load_config  # noqa: E402
 from bot.wiring import build_engine  # noqa: E402
-from engine.normalize import normalize  # noqa: E402
+from engine.normalize import has_words, normalize  # noqa: E402
 from engine.retrieval.intent import NONE, Calibration  # noqa: E402
 from engine.types import Understanding  # noqa: E402
 
@@ -80,7 +80,9 @@ class Judge:
 
     def understand(self, raw: str, prior: str | None = None, calibration: Calibration | None = None,
                    thresholds: tuple[float, float] | None = None) -> Understanding:
-        text = normalize(raw)[0] or raw
+        text = normalize(raw)[0]
+        if not has_words(text):  # nothing left to answer: the bot says so and answers no topic
+            return Understanding("none", None, None, 0.0)
         if self.method == "neighbours":
             matches = self.engine.kb.search_vector(self.vector(text), 5)
             top = matches[0] if matches else None
@@ -101,7 +103,9 @@ class Judge:
 
     def best_topic(self, raw: str, prior: str | None = None, calibration: Calibration | None = None) -> str | None:
         """Top-1 topic whatever the thresholds (the neighbour method: the nearest item's)."""
-        text = normalize(raw)[0] or raw
+        text = normalize(raw)[0]
+        if not has_words(text):
+            return None
         if self.method == "neighbours":
             matches = self.engine.kb.search_vector(self.vector(text), 5)
             return matches[0].topic if matches else None
@@ -281,7 +285,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         cfg_path = Path(tmp) / "config.yaml"
         cfg_path.write_text(yaml.safe_dump({
-            "data_dir": str(args.data.resolve()), "knowledge": {"path": f"{tmp}/chroma", "cache_path": f"{tmp}/cache"},
+            # Vectors and the intent model are cached between runs (keyed by embedder, text and corpus).
+            "data_dir": str(args.data.resolve()),
+            "knowledge": {"path": f"{tmp}/chroma", "cache_path": str(ROOT / ".springfest" / "eval-cache")},
             "state": {"path": f"{tmp}/state.sqlite3"}}), encoding="utf-8")
         t0 = time.perf_counter()
         engine = build_engine(load_config(cfg_path))

@@ -10,16 +10,17 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import replace
 
+from bot import metrics
 from bot.access import Access, Verdict
-from bot.buttons import Action, new_record_id, unpack
+from bot.buttons import Action, new_record_id
 from bot.config import Config
 from bot.ratelimit import RateLimiter
+from bot.regenerate import AnswerAgain
 from bot.store import Record, Store
 from bot.texts import COMMAND_DESCRIPTIONS, TEXTS, lang_of, t
-from bot.triggers import Trigger, alias_of, classify, without_mentions
-from bot.types import Button, ButtonPress, IncomingMessage, Regenerate, Reply, User
+from bot.triggers import Trigger, classify, without_mentions
+from bot.types import Button, IncomingMessage, Reply, User
 from engine.engine import EmptyQuestion, Engine
 from engine.styles import Style
 
@@ -27,10 +28,12 @@ log = logging.getLogger(__name__)
 
 MAX_CONTEXT_TURNS = 3  # a follow-up sees at most this many earlier exchanges
 PRUNE_EVERY_S = 3600.0
+DEFAULT_BOT_NAME = "SpringFestBot"  # in help text until the platform has said the bot's real name
 
 
-class BotApp:
-    """All policy: triggers, commands, styles per chat, buttons, access, rate limits, state."""
+class BotApp(AnswerAgain):
+    """All policy: triggers, commands, styles per chat, buttons, access, rate limits, state. Answering a
+    question again (button presses, and replies or reactions where there are no buttons) is in bot.regenerate."""
 
     def __init__(self, engine: Engine, cfg: Config, store: Store, *, clock: Callable[[], float] = time.time):
         self.engine, self.cfg, self.store, self.clock = engine, cfg, store, clock
@@ -38,7 +41,7 @@ class BotApp:
         self.by_command = {s.command.lower(): s.id for s in self.styles.values()}
         self.access = Access(cfg.access, store)
         self.limits = RateLimiter(cfg.access.rate_limit, store)
-        self.bot_name = "bot"  # the bot's @username, for help text; adapters set it once known
+        self.bot_names: dict[str, str] = {}  # platform -> the bot's name there (@username), for help text
         self._pruned_at = 0.0
         self.prune()
 
@@ -81,72 +84,17 @@ class BotApp:
             log.exception("answering a message in %s failed", chat)
             yield Reply(t(lang, "error"))
 
-    async def on_press(self, press: ButtonPress) -> AsyncIterator[Reply]:
-        """Replies that replace the pressed message's text; the first one's notice is the press's toast."""
-        lang, chat = lang_of(press.user.lang), _key(press.platform, press.chat)
-        action = unpack(press.data)
-        record = self.store.record(action.record_id) if action else None
-        if not self._press_valid(action, record, chat, press.message_id):
-            yield Reply("", notice=t(lang, "expired"))
-            return
-        if not self.access.may_press(press.platform, chat, press.user.id):
-            yield Reply("", notice=t(lang, "refuse_group"))
-            return
-        limited = self.limits.check(press.platform, chat, press.user.id)
-        if limited:
-            yield Reply("", notice=t(lang, f"rate_{limited.scope}", seconds=limited.seconds))
-            return
-        style = action.style or record.style
-        notice = self._switch_notice(lang, record.style, style)
-        record.style = style
-        try:
-            async for reply in _with_notice(self._answer(record, exclude=record.shown.get(style, [])), notice):
-                yield reply
-        except Exception:
-            log.exception("answering a button press in %s failed", chat)
-            yield Reply("", notice=t(lang, "error"))
-
-    async def on_regenerate(self, req: Regenerate) -> AsyncIterator[Reply]:
-        """Like a button press, for platforms without buttons (a reaction on an answer): the question of the
-        answer shown by `req.message_id` answered again, as a new answer. The first Reply's notice says what
-        changed; an unknown message, a refusal or a rate limit is a notice only (a Reply without text)."""
-        lang, chat = lang_of(req.user.lang), _key(req.platform, req.chat)
-        earlier = self.store.record_for_message(chat, req.message_id)
-        if earlier is None or (req.style is not None and req.style not in self.styles):
-            yield Reply("", notice=t(lang, "expired"))
-            return
-        if not self.access.may_press(req.platform, chat, req.user.id):
-            yield Reply("", notice=t(lang, "refuse_group"))
-            return
-        limited = self.limits.check(req.platform, chat, req.user.id)
-        if limited:
-            yield Reply("", notice=t(lang, f"rate_{limited.scope}", seconds=limited.seconds))
-            return
-        style = req.style or earlier.style
-        notice = self._switch_notice(lang, earlier.style, style)
-        try:
-            async for reply in _with_notice(self._again(earlier, style), notice):
-                yield reply
-        except Exception:
-            log.exception("answering again in %s failed", chat)
-            yield Reply("", notice=t(lang, "error"))
-
-    def button_hint(self, platform: str, chat: str, lang: str = "zh") -> str | None:
-        """For platforms that cannot show buttons: a line saying how to switch style by replying, the first
-        time an answer goes to `chat` on each day (None on every other answer that day)."""
-        day = time.strftime("%Y-%m-%d", time.localtime(self.clock()))
-        if not self.store.claim_daily(_key(platform, chat), "hint", day):
-            return None
-        zh = lang_of(lang) == "zh"
-        styles = " ".join(f"/{alias_of(s.command) if zh else s.command}" for s in self.styles.values())
-        return t(lang, "hint_no_buttons", styles=styles)
-
-    async def sent(self, record_id: str, chat: str, message_id: str) -> None:
-        """The adapter reports the platform message id that now shows the answer `record_id`."""
+    async def sent(self, record_id: str, message_id: str) -> None:
+        """The adapter reports the platform message id that now shows the answer `record_id` (its buttons)."""
         self.store.set_message(record_id, str(message_id))
+
+    def set_bot_name(self, platform: str, name: str) -> None:
+        """The adapter reports the bot's name on its platform once it knows it (after logging in)."""
+        self.bot_names[platform] = name
 
     def help_text(self, lang: str = "zh", chat: str | None = None, platform: str = "telegram") -> str:
         lang = lang_of(lang)
+        bot = self.bot_names.get(platform, DEFAULT_BOT_NAME)
         styles = "\n".join(
             t(lang, "style_line", command=s.command, emoji=s.emoji, label=s.label(lang))
             for s in self.styles.values()
@@ -154,7 +102,7 @@ class BotApp:
         current = self.styles[self.default_style(chat)]
         first = next(iter(self.styles.values())).command
         how = t(lang, f"how_{platform}" if f"how_{platform}" in TEXTS[lang] else "how_telegram",
-                first=first, bot=self.bot_name)
+                first=first, bot=bot)
         buttons = t(lang, f"buttons_{platform}" if f"buttons_{platform}" in TEXTS[lang] else "buttons")
         return t(
             lang,
@@ -162,7 +110,7 @@ class BotApp:
             how=how,
             buttons=buttons,
             first=first,
-            bot=self.bot_name,
+            bot=bot,
             styles=styles,
             current=f"{current.emoji} {current.label(lang)}",
         )
@@ -221,12 +169,12 @@ class BotApp:
                 yield Reply(self._set_style(chat, trig.arg, lang))
                 return
             # A style command or "换一个" on one of the bot's answers: that question again, in that style.
-            earlier = self._replied_answer(msg, chat) if not trig.arg else None
+            earlier = self.replied_answer(msg, chat) if not trig.arg else None
             if trig.command == "another" or (earlier and trig.command in self.by_command):
                 if earlier is None:
                     yield Reply(t(lang, "another_where"))
                     return
-                async for reply in self._again(earlier, self.by_command.get(trig.command, earlier.style)):
+                async for reply in self.again(earlier, self.by_command.get(trig.command, earlier.style)):
                     yield reply
                 return
             style = self.by_command.get(trig.command) or self.default_style(chat)
@@ -273,26 +221,6 @@ class BotApp:
         async for reply in self._answer(record, exclude=[]):
             yield reply
 
-    def _replied_answer(self, msg: IncomingMessage, chat: str) -> Record | None:
-        """The bot's answer `msg` replies to, when it is one the store still knows."""
-        if not (msg.reply_to_bot and msg.reply_to_message_id):
-            return None
-        return self.store.record_for_message(chat, msg.reply_to_message_id)
-
-    def _again(self, earlier: Record, style: str) -> AsyncIterator[Reply]:
-        """`earlier`'s question answered again in `style` as a new answer (a new record: the earlier message
-        keeps working), never with an answer already shown for it in that style; the final Reply `replaces`
-        the earlier message (a platform may recall it)."""
-        record = Record(new_record_id(), earlier.chat, earlier.question, style, "", earlier.lang,
-                        shown={k: list(v) for k, v in earlier.shown.items()}, context=list(earlier.context),
-                        truncated=earlier.truncated)
-        return _replacing(self._answer(record, exclude=record.shown.get(style, [])), earlier.message_id)
-
-    def _switch_notice(self, lang: str, before: str, after: str) -> str:
-        if after != before:
-            return t(lang, "switched", label=self.styles[after].label(lang))
-        return t(lang, "another_done")
-
     def _question_in(self, text: str | None) -> str | None:
         """The raw text when it contains a question, else None (only mentions, emoji, stickers)."""
         if not text:
@@ -305,6 +233,7 @@ class BotApp:
 
     async def _answer(self, record: Record, exclude: list[str]) -> AsyncIterator[Reply]:
         """Stream the engine's answer for `record`, then save it and yield the final Reply with buttons."""
+        started = time.perf_counter()
         answer = await self.engine.answer(
             record.question, record.style, exclude=exclude, context=record.context
         )
@@ -322,6 +251,7 @@ class BotApp:
         if answer.id not in record.shown[record.style]:
             record.shown[record.style].append(answer.id)
         self.store.save_record(record)
+        metrics.answered(record.chat.split(":", 1)[0], answer.source, record.style, time.perf_counter() - started)
         text = answer.text
         if record.truncated:
             text += "\n\n" + t(record.lang, "cut", limit=self.cfg.question.max_chars)
@@ -341,14 +271,6 @@ class BotApp:
             for s in self.styles.values()
         )
         return styles, (Button(t(record.lang, "another"), Action("another", record.id).pack()),)
-
-    def _press_valid(self, action: Action | None, record: Record | None, chat: str, message_id: str) -> bool:
-        """A payload we made, for a live record of this chat, on the message that shows it."""
-        if action is None or record is None or record.chat != chat:
-            return False
-        if action.style is not None and action.style not in self.styles:
-            return False
-        return record.message_id is None or record.message_id == str(message_id)
 
     def _set_style(self, chat: str, arg: str, lang: str) -> str:
         choices = " ".join(f"{s.id}({s.label(lang)})" for s in self.styles.values())
@@ -386,16 +308,3 @@ class BotApp:
 def _key(platform: str, chat: str) -> str:
     return f"{platform}:{chat}"
 
-
-async def _replacing(replies: AsyncIterator[Reply], message_id: str | None) -> AsyncIterator[Reply]:
-    """`replies` with the final one saying which message's answer it replaces."""
-    async for reply in replies:
-        yield replace(reply, replaces=message_id) if reply.done else reply
-
-
-async def _with_notice(replies: AsyncIterator[Reply], notice: str) -> AsyncIterator[Reply]:
-    """`replies` with `notice` on the first one (a press's toast)."""
-    first = True
-    async for reply in replies:
-        yield replace(reply, notice=notice) if first else reply
-        first = False

@@ -1,5 +1,9 @@
 """config.yaml: loaded and validated once, then read-only. Errors name the offending key.
 
+These models hold the only defaults of every setting: the engine's settings types (RetrievalSettings,
+GenerationSettings, Limits, Sampling, TurbomindOptions) have none and are built from here by bot.wiring,
+and config.yaml shows the same values (tests/bot/test_config.py holds the three together).
+
 Secrets never live here: keys ending in `_env` name the environment variable that holds them.
 Relative paths are resolved against the directory of the config file.
 """
@@ -39,6 +43,7 @@ class LLMConfig(_Section):
     api_key_env: str | None = None
     timeout_s: float = Field(20.0, gt=0)
     first_piece_timeout_s: float = Field(8.0, gt=0)
+    failures_to_pause: int = Field(3, ge=1)
     retry_after_s: float = Field(10.0, ge=0)
     prefer_curated: bool = True
     curated_threshold: float = Field(0.97, ge=0, le=1)
@@ -51,6 +56,7 @@ class LLMConfig(_Section):
     repetition_penalty: float = Field(1.05, gt=0)
     max_tokens: int = Field(160, ge=8)
     max_answer_chars: int = Field(120, ge=10)
+    repeat_retries: int = Field(2, ge=0)
     turbomind: TurbomindConfig = TurbomindConfig()
 
 
@@ -171,6 +177,12 @@ class OneBotConfig(_Section):
         return v
 
 
+class MetricsConfig(_Section):
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(9464, ge=1, le=65535)
+
+
 class Config(_Section):
     data_dir: Path = Path("data")
     llm: LLMConfig = LLMConfig()
@@ -184,6 +196,7 @@ class Config(_Section):
     discord: DiscordConfig = DiscordConfig()
     web: WebConfig = WebConfig()
     onebot: OneBotConfig = OneBotConfig()
+    metrics: MetricsConfig = MetricsConfig()
     base_dir: Path = Path(".")  # set by load_config: where relative paths start
 
     def path(self, p: Path) -> Path:

@@ -61,6 +61,8 @@ def classify(msg: IncomingMessage) -> Trigger:
     if msg.user.is_bot or msg.edited:  # edits would answer twice; other bots could loop with us
         return IGNORE
     text = (msg.text or "").strip()
+    if msg.command is not None:  # structured by the platform: never parsed out of the text
+        return Trigger("command", msg.command.lower(), text)
     # A bare "换一个" or "阴阳" counts only as a reply to the bot's own answer: elsewhere it is just chat.
     command = _command(text, bare=msg.reply_to_bot)
     if command:

@@ -28,6 +28,10 @@ class IncomingMessage:
     reply_to_bot: bool = False  # ...and whether that message is the bot's own
     reply_to_message_id: str | None = None
     edited: bool = False
+    # A command the platform hands over structured (a slash command, a page's style button): its name
+    # without "/", and `text` is then its argument, taken as it is. None: `text` is what the user typed,
+    # and a leading "/cmd" in it is read as a command (Telegram, a typed command anywhere).
+    command: str | None = None
     raw: Any = field(default=None, compare=False, repr=False)  # the platform's object, for adapters only
 
 
@@ -37,7 +41,7 @@ class ButtonPress:
     chat: str
     user: User
     message_id: str  # the message the button sits on
-    data: str  # the packed payload (callback_data / custom_id)
+    data: str = ""  # the payload of the pressed Button, passed back untouched (BotApp.restyle/another: none)
     raw: Any = field(default=None, compare=False, repr=False)
 
 
@@ -67,8 +71,8 @@ class Reply:
 
     The adapter sends the first, edits the same message with later ones (throttled), and attaches
     `buttons` when `done`. `notice` is a short toast for a button press (or a one-line note to send).
-    `record_id` names the answer record the buttons refer to; the adapter reports the platform
-    message id back with BotApp.sent() once the message exists.
+    `record_id` names the answer record the buttons refer to; the adapter reports the id of the platform
+    message carrying them back with BotApp.sent() once it exists.
     """
 
     text: str

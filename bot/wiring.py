@@ -1,20 +1,30 @@
-"""Build every long-lived object once at start-up from the validated config."""
+"""Build every long-lived object once at start-up from the validated config: data, knowledge base, LLM
+backend, generator, engine."""
 
 from __future__ import annotations
 
 import logging
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from bot.config import Config
 from engine.corpus import Corpus, load_corpus
 from engine.engine import Engine, RetrievalSettings
+from engine.generation.generator import GenerationSettings, Generator
+from engine.generation.run import Limits
+from engine.llm.base import LLM, Sampling
 from engine.retrieval.embedders import make_embedder
 from engine.retrieval.index import KnowledgeBase, make_client
 from engine.retrieval.intent import Calibration, IntentSettings
+from engine.retrieval.model_files import resolve_model
 from engine.retrieval.training import ensure_intent
 from engine.retrieval.vectors import VectorCache, cache_name
+from engine.safety import SafetyFilter
 from engine.styles import Style, enabled_styles, load_styles
 
 log = logging.getLogger(__name__)
@@ -57,16 +67,12 @@ def open_knowledge(cfg: Config, *, download: bool = False) -> KnowledgeBase:
                          collection=cfg.knowledge.collection, vectors=vectors)
 
 
-def retrieval_settings(cfg: Config) -> RetrievalSettings:
-    k = cfg.knowledge
-    return RetrievalSettings(
-        k=k.k, match_threshold=k.match_threshold, max_question_chars=cfg.question.max_chars,
-        item_threshold=k.item_threshold, topic_threshold=k.topic_threshold,
-        calibration=Calibration(k.topic_temperature, k.item_temperature, k.followup_weight))
+def build_engine(cfg: Config, *, llm: LLM | None = None, progress: bool = False) -> Engine:
+    """The engine, its knowledge base built or updated if needed.
 
-
-def build_engine(cfg: Config, *, progress: bool = False) -> Engine:
-    """The engine with its knowledge base built or updated if needed."""
+    The one place an engine is assembled. `llm` replaces the backend llm.backend names (tests and
+    benchmarks pass a scripted model or one over a fake server); the rest comes from `cfg` as in production.
+    """
     _, enabled, corpus = load_data(cfg)
     kb = open_knowledge(cfg, download=True)
     status = kb.status(corpus)
@@ -80,13 +86,75 @@ def build_engine(cfg: Config, *, progress: bool = False) -> Engine:
     intent = ensure_intent(kb, corpus, IntentSettings(cfg.knowledge.dense_weight, cfg.knowledge.svm_c),
                            cfg.path(cfg.knowledge.cache_path) / "intent.pickle")
     return Engine(corpus, enabled, kb, intent, retrieval_settings(cfg),
-                  generator=make_generator(cfg, corpus, enabled))
+                  generator=make_generator(cfg, corpus, enabled, llm))
 
 
-def make_generator(cfg: Config, corpus: Corpus, styles: dict[str, Style]):
-    """The LLM-backed generator for llm.backend, or None for curated answers only."""
-    if cfg.llm.backend == "none":
+# -- engine settings: every value from the config (config.py holds the only defaults) --------------------
+S = TypeVar("S")
+
+
+def from_section(cls: type[S], section: BaseModel, **named: Any) -> S:
+    """An engine settings dataclass filled from a config section: each field the section has under the same
+    name, then `named` (fields the config names differently or keeps in another section). A field found
+    in neither is a TypeError at start-up, so a new engine setting cannot silently get a second default."""
+    values = section.model_dump()
+    same = {f.name: values[f.name] for f in fields(cls) if f.name in values and f.name not in named}  # type: ignore[arg-type]
+    return cls(**same, **named)
+
+
+def retrieval_settings(cfg: Config) -> RetrievalSettings:
+    k = cfg.knowledge
+    return from_section(RetrievalSettings, k, max_question_chars=cfg.question.max_chars,
+                        calibration=Calibration(k.topic_temperature, k.item_temperature, k.followup_weight))
+
+
+def sampling(cfg: Config) -> Sampling:
+    return from_section(Sampling, cfg.llm)
+
+
+def generation_settings(cfg: Config) -> GenerationSettings:
+    return from_section(GenerationSettings, cfg.llm, match_threshold=cfg.knowledge.match_threshold,
+                        limits=from_section(Limits, cfg.llm, retries=cfg.llm.repeat_retries),
+                        sampling=sampling(cfg))
+
+
+# -- language model backends ---------------------------------------------------------------------------
+def _openai(cfg: Config) -> LLM:
+    from engine.llm.openai_backend import OpenAILLM  # imports the openai client: only when chosen
+
+    llm = cfg.llm
+    return OpenAILLM(llm.base_url, llm.model, cfg.secret(llm.api_key_env), timeout_s=llm.timeout_s)
+
+
+def _turbomind(cfg: Config) -> LLM:
+    from engine.llm.turbomind import TurboMindLLM, TurbomindOptions
+    from engine.llm.turbomind import build_engine as build_turbomind
+
+    tm = cfg.llm.turbomind
+    # A missing model stops start-up with the exact command that fetches it (ModelMissing).
+    path = resolve_model(cfg.llm.model)
+    log.info("loading %s into TurboMind (tp=%d)", path, tm.tp)
+    return TurboMindLLM(build_turbomind(str(path), from_section(TurbomindOptions, tm),
+                                        use_model_template=tm.chat_template == "model"))
+
+
+BACKENDS: dict[str, Callable[[Config], LLM]] = {"openai": _openai, "turbomind": _turbomind}
+
+
+def make_llm(cfg: Config) -> LLM:
+    """The backend llm.backend names (turbomind loads the model onto the GPU here)."""
+    try:
+        make = BACKENDS[cfg.llm.backend]
+    except KeyError:
+        raise ValueError(f"llm.backend {cfg.llm.backend!r} has no language model") from None
+    return make(cfg)
+
+
+def make_generator(cfg: Config, corpus: Corpus, styles: dict[str, Style],
+                   llm: LLM | None = None) -> Generator | None:
+    """The generator Engine uses: None for llm.backend none unless `llm` is given, which then replaces
+    the configured backend."""
+    if cfg.llm.backend == "none" and llm is None:
         return None
-    from bot.llm_wiring import make_generator as _make  # generation wiring lives with its backends
-
-    return _make(cfg, corpus, styles)
+    safety = SafetyFilter.from_file(data_paths(cfg).safety_words)
+    return Generator(llm or make_llm(cfg), corpus, styles, generation_settings(cfg), safety=safety)

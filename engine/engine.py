@@ -33,18 +33,20 @@ class UnknownStyle(ValueError):
 
 @dataclass(frozen=True)
 class RetrievalSettings:
-    k: int = 5
-    match_threshold: float = 0.91  # cosine: a neighbour below it is not about the question (prompt examples)
-    max_question_chars: int = 300
+    """Built from the config (bot.wiring.retrieval_settings): no defaults here, config.py has them."""
+
+    k: int
+    match_threshold: float  # cosine: a neighbour below it is not about the question (prompt examples)
+    max_question_chars: int
     # The answer tiers, on the intent model's calibrated probabilities (bench/eval_retrieval.py tables).
-    item_threshold: float = 0.5  # p(item) from which the item's own answers are sent
-    topic_threshold: float = 0.5  # p(topic) from which the topic's answers are sent
-    calibration: Calibration = Calibration(topic_temperature=0.2, item_temperature=0.2, prior_weight=4.0)
+    item_threshold: float  # p(item) from which the item's own answers are sent
+    topic_threshold: float  # p(topic) from which the topic's answers are sent
+    calibration: Calibration
 
 
 class Engine:
     def __init__(self, corpus: Corpus, styles: dict[str, Style], kb: KnowledgeBase, intent: IntentModel,
-                 retrieval: RetrievalSettings = RetrievalSettings(), *, generator=None,
+                 retrieval: RetrievalSettings, *, generator=None,
                  rng: random.Random | None = None) -> None:
         self.corpus, self.styles, self.kb, self.intent, self.retrieval = corpus, styles, kb, intent, retrieval
         self.generator = generator  # engine.generation.generator.Generator when an LLM backend is configured

@@ -32,6 +32,26 @@ _ASCII_PUNCT_BY_CHINESE = re.compile(r"(?<=[^\x00-\x7f])[,?!;:~]|[,?!;:~](?=[^\x
 _HALF_WIDTH_CJK = str.maketrans({"\uff61": "。", "\uff62": "「", "\uff63": "」", "\uff64": "、"})
 
 
+# Cantonese words as the Mandarin ones the corpus mostly uses (after OpenCC: 幾時 is already 几时).
+# Longest first; only words whose Mandarin reading is unambiguous in a relative's question.
+_CANTONESE = [(re.compile(pattern), mandarin) for pattern, mandarin in (
+    (r"揾钱|赚钱", "挣钱"), (r"揾工", "找工作"), (r"返工", "上班"), (r"放工", "下班"), (r"返屋企", "回家"),
+    (r"屋企", "家里"), (r"拍拖", "谈恋爱"), (r"人工", "工资"), (r"几多", "多少"), (r"几时", "什么时候"),
+    (r"几耐", "多久"), (r"点解", "为什么"), (r"点样", "怎么样"), (r"点呀|点啊", "怎么样"), (r"边度|边处", "哪里"),
+    (r"边个", "谁"), (r"而家", "现在"), (r"系咪|系唔系", "是不是"), (r"乜嘢|咩嘢", "什么"), (r"[咩乜]", "什么"),
+    (r"冇", "没有"), (r"唔", "不"), (r"咗", "了"), (r"嘅", "的"), (r"佢哋", "他们"), (r"哋", "们"),
+    (r"佢", "他"), (r"喺", "在"), (r"俾", "给"), (r"睇", "看"), (r"啲", "些"), (r"嘢", "东西"), (r"揾", "找"),
+    (r"食饭", "吃饭"), (r"饮茶", "喝茶"), (r"饮酒", "喝酒"),
+    (r"未(?=[呀啊吖呢？?！!。]*$)", "了没有"),  # 结婚未呀？ -> 结婚了没有呀？
+)]
+
+
+def _mandarin(text: str) -> str:
+    for pattern, mandarin in _CANTONESE:
+        text = pattern.sub(mandarin, text)
+    return text
+
+
 def _is_emoji_or_symbol(ch: str) -> bool:
     cat = unicodedata.category(ch)
     return cat in ("So", "Sk", "Cs", "Co", "Cn") or ch in "\u200d\ufe0f\ufe0e"
@@ -58,6 +78,7 @@ def strip_address(text: str) -> str:
 def normalize(text: str, max_chars: int = 300) -> tuple[str, bool]:
     """The cleaned question and whether it had to be cut to max_chars."""
     text = to_simplified(unicodedata.normalize("NFC", text or ""))  # 幾時結婚 -> 几时结婚, before anything else
+    text = _mandarin(text)
     text = "".join(_narrow(ch) for ch in text)
     text = _COMMAND.sub("", text.strip())
     text = _MENTION.sub(" ", text)

@@ -27,9 +27,10 @@ def pytest_collection_modifyitems(config, items):
 def write_config(tmp_path: Path, data_dir: Path, **sections) -> Path:
     import yaml
 
+    # /healthz and /metrics off unless a test asks: its fixed port could be taken by a parallel run.
     cfg = {"data_dir": str(data_dir),
            "knowledge": {"path": str(tmp_path / "chroma"), "cache_path": str(tmp_path / "cache")},
-           "state": {"path": str(tmp_path / "state.sqlite3")}}
+           "state": {"path": str(tmp_path / "state.sqlite3")}, "metrics": {"enabled": False}}
     for key, value in sections.items():
         cfg.setdefault(key, {}).update(value) if isinstance(value, dict) else cfg.__setitem__(key, value)
     path = tmp_path / "config.yaml"

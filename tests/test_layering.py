@@ -64,6 +64,13 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
+def test_button_payloads_are_opaque_to_adapters():
+    """Adapters pass payloads back untouched (BotApp.on_press) or ask by record (restyle/another)."""
+    bad = [f"{path.relative_to(REPO)} imports bot.buttons" for path in sorted((REPO / "adapters").rglob("*.py"))
+           if any(n == "bot.buttons" or n.startswith("bot.buttons.") for n in imported_modules(path))]
+    assert not bad, "\n".join(bad)
+
+
 def test_the_checker_sees_a_violation(tmp_path):
     f = tmp_path / "x.py"
     f.write_text("import importlib\nfrom adapters.telegram.handlers import x\nimportlib.import_module('discord.ui')\n")

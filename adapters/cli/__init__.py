@@ -7,9 +7,9 @@ import argparse
 import logging
 import sys
 
-from adapters import run
+from adapters import redact, run
 from adapters.cli import ask, data, finetune, kb, model
-from bot.config import ConfigError, load_config
+from bot.config import Config, ConfigError, load_config
 from engine.corpus import CorpusError
 from engine.engine import EmptyQuestion, UnknownStyle
 from engine.retrieval.index import EmbedderMismatch
@@ -38,13 +38,17 @@ def main(argv: list[str] | None = None) -> int:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(encoding="utf-8")
     args = parser().parse_args(argv)
+    # Secrets out of every log line and error from here on: the default variables at once (loading the
+    # config may fail), then the ones the config names.
+    redact.install(Config())
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         cfg = load_config(args.config)
+        redact.install(cfg)
         return int(args.func(cfg, args) or 0)
     except USER_ERRORS as e:
-        print(f"springfest: {e}", file=sys.stderr)
+        print(redact.redact(f"springfest: {e}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from bot.config import Config
 from bot.wiring import data_paths, load_data, open_knowledge
+from bot.wiring import sampling as configured_sampling
 from engine.corpus import TOPICS
-from engine.llm.base import LLMError, Sampling
+from engine.llm.base import LLMError
 from engine.safety import SafetyFilter
 from engine.tooling.augment import KINDS, NEAR_DUPLICATE, augment
 from engine.tooling.review import review
@@ -50,7 +52,7 @@ def augment_cmd(cfg: Config, args) -> int:
         print(NO_LLM, file=sys.stderr)
         return 2
     try:
-        from bot.llm_wiring import make_llm  # the backends live with the generation wiring
+        from bot.wiring import make_llm
     except ImportError as e:
         print(f"springfest: the language model backends cannot be loaded: {e}", file=sys.stderr)
         return 1
@@ -68,8 +70,9 @@ def augment_cmd(cfg: Config, args) -> int:
     kb = open_knowledge(cfg, download=True)
     kb.ensure(corpus)
     queue_path = _queue_path(cfg, args)
-    sampling = Sampling(temperature=max(cfg.llm.temperature, 0.9), top_p=cfg.llm.top_p, top_k=cfg.llm.top_k,
-                        repetition_penalty=cfg.llm.repetition_penalty, max_tokens=100 * max(args.n, 1) + 100)
+    # Livelier than answering, and room for a list of n lines.
+    sampling = replace(configured_sampling(cfg), temperature=max(cfg.llm.temperature, 0.9),
+                       max_tokens=100 * max(args.n, 1) + 100)
     try:
         report = asyncio.run(_run(make_llm, cfg, corpus, kb, style, args, load_queue(queue_path), sampling))
     except LLMError as e:

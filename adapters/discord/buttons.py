@@ -11,7 +11,7 @@ from typing import Any
 
 import discord
 
-from bot.types import Button, Reply
+from bot.types import Button
 
 PREFIX = "sfq:"
 MAX_CUSTOM_ID = 100  # Discord's limit
@@ -44,9 +44,9 @@ class AnswerButton(discord.ui.DynamicItem[discord.ui.Button], template=TEMPLATE)
         await handler(interaction, self.data)
 
 
-def answer_view(reply: Reply) -> discord.ui.View | None:
-    """The buttons of a final Reply as a view that never times out (None when it has none)."""
-    rows = _discord_rows(reply.buttons)
+def answer_view(buttons: tuple[tuple[Button, ...], ...]) -> discord.ui.View | None:
+    """The bot's buttons as a view that never times out (None when there are none)."""
+    rows = _discord_rows(buttons)
     if not rows:
         return None
     view = discord.ui.View(timeout=None)

@@ -1,5 +1,6 @@
 """Discord (discord.py 2): mentions, slash commands, the "reply with" context menu and style buttons, all
-fed to the platform-neutral BotApp; its Replies are shown by adapters.discord.delivery.
+fed to the platform-neutral BotApp; its Replies are shown by the shared adapters.delivery on the surfaces of
+adapters.discord.surfaces.
 
 Interactions are answered within Discord's 3 seconds: when the bot layer has nothing to show by then, the
 interaction is deferred first and the answer edited in afterwards.
@@ -13,25 +14,33 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import discord
 from discord import app_commands
 
-from adapters.discord.buttons import AnswerButton, answer_view
+from adapters.delivery import EDIT_EVERY_S, Delivered, Delivery
+from adapters.discord.buttons import AnswerButton
 from adapters.discord.commands import Translator, build_commands
-from adapters.discord.delivery import Budget, Delivery, Surface
 from adapters.discord.events import chat_key, to_incoming, to_user
+from adapters.discord.limits import budget, call
 from adapters.discord.surfaces import ChannelSurface, InteractionSurface, acknowledge, send_note
-from adapters.errors import PlatformFatal, delivery_errors
+from adapters.discord.sync import SYNC_BACKOFF_S, keep_syncing
+from adapters.discord.watch import count_rate_limits
+from adapters.errors import PlatformDown, PlatformFatal, delivery_errors
+from adapters.health import HEALTH
+from adapters.redact import redact
 from bot.app import BotApp
 from bot.config import Config
 from bot.types import ButtonPress, IncomingMessage, Reply
 
 log = logging.getLogger(__name__)
 GONE = (discord.Forbidden, discord.NotFound)  # expected delivery failures: no permission, message gone
+# Start-up failures that trying again later can fix: Discord down or slow (5xx, 429), the network.
+UNREACHABLE = (discord.DiscordServerError, discord.RateLimited, discord.GatewayNotFound, aiohttp.ClientError,
+               OSError, TimeoutError)
+PLATFORM = "discord"
 
 DEFER_AFTER_S = 1.5  # leaves time for the deferral itself to reach Discord within its 3 s
-TYPING_AFTER_S = 0.3  # answers faster than this (the curated path) need no "typing…"
-TYPING_EVERY_S = 8.0  # Discord shows typing for 10 s
 MISSING_INTENT = (
     "discord: the message-content intent is not enabled for this bot, so it cannot read the message a "
     "mention replies to. Mentions with a question, slash commands and the context menu still work. To "
@@ -45,15 +54,19 @@ class _NoMessageContent(Exception):
 
 
 class SpringFestClient(discord.Client):
-    def __init__(self, app: BotApp, cfg: Config, *, message_content: bool, **options: Any) -> None:
+    def __init__(self, app: BotApp, cfg: Config, *, message_content: bool,
+                 sync_backoff: tuple[float, ...] = SYNC_BACKOFF_S, **options: Any) -> None:
         # Voice is not used: discord.py's warnings about missing voice libraries would only confuse.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         intents = discord.Intents.default()
         intents.message_content = message_content
-        super().__init__(intents=intents, allowed_mentions=discord.AllowedMentions.none(), **options)
+        super().__init__(intents=intents, allowed_mentions=discord.AllowedMentions.none(),
+                         http_trace=count_rate_limits(), **options)
         self.app, self.cfg = app, cfg
         self.tree = app_commands.CommandTree(self)
-        self.delivery = Delivery(app, Budget(cfg.discord.messages_per_5s), answer_view)
+        self.sync_backoff = sync_backoff
+        self._sync: asyncio.Task | None = None
+        self.delivery = Delivery(budget(cfg.discord.messages_per_5s), edit_every_s=EDIT_EVERY_S)
 
     async def setup_hook(self) -> None:
         """After login, before the gateway: check the intent, register buttons and commands."""
@@ -64,15 +77,25 @@ class SpringFestClient(discord.Client):
         self.add_dynamic_items(AnswerButton)  # presses on any old answer, across restarts
         build_commands(self.tree, self.app, self.on_command)
         await self.tree.set_translator(Translator())
-        try:
-            await self.tree.sync()
-        except discord.HTTPException as e:  # the commands registered last time still work
-            log.warning("discord: could not register the slash commands: %s", e)
-        if self.app.bot_name == "bot" and self.user:
-            self.app.bot_name = self.user.name
+        # In the background: the gateway (and every mention) must not wait for it, nor fail with it.
+        self._sync = asyncio.create_task(keep_syncing(self.tree, self.sync_backoff), name="discord-command-sync")
+        if self.user:
+            self.app.set_bot_name("discord", self.user.name)
+
+    async def close(self) -> None:
+        if self._sync is not None:
+            self._sync.cancel()
+        await super().close()
 
     async def on_ready(self) -> None:
+        HEALTH.up(PLATFORM)
         log.info("discord: running as %s in %d servers", self.user, len(self.guilds))
+
+    async def on_resumed(self) -> None:
+        HEALTH.up(PLATFORM)
+
+    async def on_disconnect(self) -> None:
+        HEALTH.down(PLATFORM, "disconnected from the gateway (discord.py reconnects)")
 
     # -- events -----------------------------------------------------------------------------------
     async def on_message(self, message: discord.Message) -> None:
@@ -83,19 +106,18 @@ class SpringFestClient(discord.Client):
         if incoming is None:
             return
         surface = ChannelSurface(message.channel, message if not incoming.is_private else None)
-        typing = asyncio.create_task(_typing(message.channel))
         with delivery_errors(f"channel {message.channel.id}", GONE):
-            try:
-                await self.delivery.deliver(
-                    surface, self.app.on_message(incoming), chat=incoming.chat, on_shown=typing.cancel
-                )
-            finally:
-                typing.cancel()
+            await self._sent(await self.delivery.deliver(surface, self.app.on_message(incoming)))
+
+    async def _sent(self, delivered: Delivered) -> None:
+        """Tell the bot which message now shows its answer (so presses on its buttons are recognised)."""
+        if delivered.record_id and delivered.last_id:
+            await self.app.sent(delivered.record_id, delivered.last_id)
 
     async def on_command(
-        self, interaction: discord.Interaction, text: str, target: discord.Message | None
+        self, interaction: discord.Interaction, command: str, arg: str, target: discord.Message | None
     ) -> None:
-        """A slash command or the context menu: the same text command the bot layer reads everywhere."""
+        """A slash command or the context menu: handed to the bot layer as the command it is."""
         me = self.user
         target_text = (target.content or None) if target else None
         incoming = IncomingMessage(
@@ -103,7 +125,8 @@ class SpringFestClient(discord.Client):
             chat=chat_key(interaction.channel, interaction.channel_id),
             message_id=str(interaction.id),
             user=to_user(interaction.user, str(interaction.locale)),
-            text=text,
+            text=arg,
+            command=command,
             is_private=interaction.guild_id is None,
             mentions_bot=False,
             reply_to_text=target_text,
@@ -112,9 +135,7 @@ class SpringFestClient(discord.Client):
             raw=interaction,
         )
         with delivery_errors(f"interaction {interaction.id}", GONE):
-            await self._answer_interaction(
-                interaction, self.app.on_message(incoming), incoming.chat, press=False
-            )
+            await self._answer_interaction(interaction, self.app.on_message(incoming), press=False)
 
     async def on_press(self, interaction: discord.Interaction, data: str) -> None:
         """A button under an answer (AnswerButton.callback): the answer is replaced in place."""
@@ -127,17 +148,23 @@ class SpringFestClient(discord.Client):
             raw=interaction,
         )
         with delivery_errors(f"interaction {interaction.id}", GONE):
-            await self._answer_interaction(interaction, self.app.on_press(press), press.chat, press=True)
+            await self._answer_interaction(interaction, self.app.on_press(press), press=True)
 
     async def _answer_interaction(
-        self, interaction: discord.Interaction, replies: AsyncIterator[Reply], chat: str, *, press: bool
+        self, interaction: discord.Interaction, replies: AsyncIterator[Reply], *, press: bool
     ) -> None:
         """Respond within 3 s (deferring when the first Reply is slow), then deliver the rest."""
         first_task = asyncio.ensure_future(_next(replies))
-        done, _ = await asyncio.wait({first_task}, timeout=DEFER_AFTER_S)
-        if not done:
-            await acknowledge(interaction, press=press)
-        first = await first_task
+        try:
+            done, _ = await asyncio.wait({first_task}, timeout=DEFER_AFTER_S)
+            if not done:
+                await acknowledge(interaction, press=press)
+            first = await first_task
+        except BaseException:  # the deferral failed (e.g. too late) or we were cancelled: stop the answer too
+            first_task.cancel()
+            await asyncio.gather(first_task, return_exceptions=True)
+            await replies.aclose()  # type: ignore[attr-defined]
+            raise
         if first is None:  # the bot layer stays silent (refused before, rate-limited): end "thinking…"
             await _silent(interaction, press=press)
             return
@@ -149,12 +176,14 @@ class SpringFestClient(discord.Client):
             if not note:
                 await acknowledge(interaction, press=press)
             elif interaction.response.is_done() and not press:
-                await InteractionSurface(interaction, press=False).show(note, None)
+                await call(lambda: interaction.edit_original_response(content=note), what="interaction note")
             else:
                 await send_note(interaction, note)
             return
-        surface: Surface = InteractionSurface(interaction, press=press)
-        await self.delivery.deliver(surface, _prepend(first, replies), chat=chat)
+        pressed = str(interaction.message.id) if press and interaction.message else None
+        delivered = await self.delivery.deliver(InteractionSurface(interaction), _prepend(first, replies),
+                                                existing=pressed)
+        await self._sent(delivered)
 
 
 async def _next(replies: AsyncIterator[Reply]) -> Reply | None:
@@ -180,17 +209,6 @@ async def _silent(interaction: discord.Interaction, *, press: bool) -> None:
         await interaction.delete_original_response()
 
 
-async def _typing(channel: discord.abc.Messageable) -> None:
-    """Keep "typing…" showing while an answer is slow to come."""
-    await asyncio.sleep(TYPING_AFTER_S)
-    while True:
-        try:
-            await channel.typing()
-        except Exception as e:  # cosmetic: never worth failing or retrying an answer for
-            log.debug("typing indicator failed: %r", e)
-        await asyncio.sleep(TYPING_EVERY_S)
-
-
 # -- running ---------------------------------------------------------------------------------------
 def wanted(cfg: Config) -> bool:
     return cfg.discord.enabled and bool(cfg.secret(cfg.discord.token_env))
@@ -208,14 +226,28 @@ async def serve(app: BotApp, cfg: Config, **client_options: Any) -> None:
             await client.start(token)
             return
         except discord.LoginFailure:
-            raise PlatformFatal(f"Discord rejected the token in ${cfg.discord.token_env}") from None
+            raise PlatformFatal(
+                f"Discord rejected the token in ${cfg.discord.token_env}: copy it again from the Developer Portal "
+                "(your application > Bot > Reset Token)"
+            ) from None
         except (_NoMessageContent, discord.PrivilegedIntentsRequired):
             if not message_content:
-                raise PlatformFatal("Discord refused the gateway intents this bot asks for") from None
+                raise PlatformFatal(
+                    "Discord refused the gateway intents this bot asks for: check Privileged Gateway Intents in "
+                    "the Developer Portal (your application > Bot)"
+                ) from None
             log.warning(MISSING_INTENT)
             message_content = False
+        except UNREACHABLE as e:
+            raise PlatformDown(redact(f"cannot reach Discord: {_describe(e)}")) from e
         finally:
             await _close(client)
+
+
+def _describe(e: BaseException) -> str:
+    if isinstance(e, discord.HTTPException):
+        return f"HTTP {e.status}"
+    return f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
 
 
 async def _close(client: discord.Client) -> None:

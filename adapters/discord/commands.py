@@ -1,8 +1,9 @@
 """The application commands: one slash command per enabled style and /answer (each with a `question` option),
 /style, /help, the owners' /approve and /revoke, and the message context menu 用 SpringFest 回复.
 
-Every command becomes the same text command the bot layer reads on every platform ("/sarcastic 问题");
-descriptions are Chinese, with English for English clients (Discord localisations).
+Each reaches the bot layer as a structured command (IncomingMessage.command, its option as the text), never
+as a "/cmd text" string to parse back; descriptions are Chinese, with English for English clients (Discord
+localisations).
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ OWNER_COMMANDS = {
 _REMARK = re.compile(r"\s*[（(][^（()）]*[)）]\s*$")
 ENGLISH = {discord.Locale.american_english, discord.Locale.british_english}
 
-# (interaction, text command, message the context menu was used on)
-Handler = Callable[[discord.Interaction, str, discord.Message | None], Awaitable[None]]
+# (interaction, command name, its argument, the message the context menu was used on)
+Handler = Callable[[discord.Interaction, str, str, discord.Message | None], Awaitable[None]]
 
 
 class Translator(app_commands.Translator):
@@ -65,7 +66,7 @@ def _discord(description: str) -> str:
 def _ask(name: str, description: locale_str, handle: Handler) -> app_commands.Command:
     @app_commands.describe(question=QUESTION)
     async def ask(interaction: discord.Interaction, question: app_commands.Range[str, 1, 1000]) -> None:
-        await handle(interaction, f"/{name} {question}", None)
+        await handle(interaction, name, question, None)
 
     return app_commands.Command(name=name, description=description, callback=ask)
 
@@ -81,20 +82,20 @@ def _style(description: locale_str, app: BotApp, handle: Handler) -> app_command
     @app_commands.describe(style=STYLE)
     @app_commands.choices(style=choices)
     async def style(interaction: discord.Interaction, style: str | None = None) -> None:
-        await handle(interaction, f"/style {style or ''}".strip(), None)
+        await handle(interaction, "style", style or "", None)
 
     return app_commands.Command(name="style", description=description, callback=style)
 
 
 def _plain(name: str, description: locale_str, handle: Handler) -> app_commands.Command:
     async def plain(interaction: discord.Interaction) -> None:
-        await handle(interaction, f"/{name}", None)
+        await handle(interaction, name, "", None)
 
     return app_commands.Command(name=name, description=description, callback=plain)
 
 
 def _context_menu(handle: Handler) -> app_commands.ContextMenu:
     async def reply_with(interaction: discord.Interaction, message: discord.Message) -> None:
-        await handle(interaction, "/answer", message)
+        await handle(interaction, "answer", "", message)
 
     return app_commands.ContextMenu(name=CONTEXT_MENU, callback=reply_with)

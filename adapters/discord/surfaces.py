@@ -12,11 +12,16 @@ import logging
 import discord
 from discord.utils import MISSING
 
-from adapters.discord.delivery import call
+from adapters.delivery import Buttons, Surface
+from adapters.discord.buttons import answer_view
+from adapters.discord.limits import MAX_CHARS, call
+from adapters.discord.limits import classify as classify_error
 
 log = logging.getLogger(__name__)
 
 ALREADY_ACKNOWLEDGED = 40060
+TYPING_AFTER_S = 0.3  # answers faster than this (the curated path) need no "typing…"
+TYPING_EVERY_S = 8.0  # Discord shows typing for 10 s
 
 
 def already_acknowledged(e: Exception) -> bool:
@@ -26,76 +31,73 @@ def already_acknowledged(e: Exception) -> bool:
     return isinstance(e, discord.HTTPException) and e.code == ALREADY_ACKNOWLEDGED
 
 
-class ChannelSurface:
-    """A reply in the channel, quoting the message that asked (without pinging its author)."""
+class ChannelSurface(Surface):
+    """Messages in a channel; the first quotes the message that asked (without pinging its author)."""
+
+    limit = MAX_CHARS
+    typing_after_s = TYPING_AFTER_S
+    typing_every_s = TYPING_EVERY_S
+    classify = staticmethod(classify_error)
 
     def __init__(self, channel: discord.abc.Messageable, reply_to: discord.Message | None) -> None:
         self.channel, self.reply_to = channel, reply_to
-        self.channel_id: int = channel.id  # type: ignore[attr-defined]
-        self.message: discord.Message | None = None
+        self.chat: int = channel.id  # type: ignore[attr-defined]
+        self._sent: dict[str, discord.Message] = {}
 
-    async def show(self, text: str, view: discord.ui.View | None) -> str:
-        if self.message is None:
-            ref = self.reply_to.to_reference(fail_if_not_exists=False) if self.reply_to else None
-            self.message = await call(
-                lambda: self.channel.send(text, view=view or MISSING, reference=ref, mention_author=False),
-                what="send message",
-            )
-        else:
-            message = self.message
-            await call(lambda: message.edit(content=text, view=view), what="edit message")
-        return str(self.message.id)
-
-    async def extra(self, text: str, view: discord.ui.View | None) -> str:
-        message = await call(lambda: self.channel.send(text, view=view or MISSING), what="send message")
+    async def send(self, text: str, buttons: Buttons, *, first: bool) -> str:
+        ref = self.reply_to.to_reference(fail_if_not_exists=False) if first and self.reply_to else None
+        message = await self.channel.send(text, view=answer_view(buttons) or MISSING, reference=ref,
+                                          mention_author=False)
+        self._sent[str(message.id)] = message
         return str(message.id)
 
+    async def edit(self, message_id: str, text: str, buttons: Buttons) -> None:
+        message = self._sent.get(message_id) or self.channel.get_partial_message(int(message_id))  # type: ignore[attr-defined]
+        await message.edit(content=text, view=answer_view(buttons))
 
-class InteractionSurface:
-    """The response to a slash command or context menu (a new message) or to a button press (the pressed
-    message, edited in place)."""
+    async def typing(self) -> None:
+        await self.channel.typing()
 
-    def __init__(self, interaction: discord.Interaction, *, press: bool) -> None:
-        self.interaction, self.press = interaction, press
-        self.channel_id: int = interaction.channel_id or 0
-        self.message_id: str | None = None
 
-    async def show(self, text: str, view: discord.ui.View | None) -> str:
-        if self.message_id is None and not self.interaction.response.is_done():
+class InteractionSurface(Surface):
+    """The response to a slash command or context menu (a new message), or to a button press (the pressed
+    message, edited in place: deliver it with existing= that message's id)."""
+
+    limit = MAX_CHARS
+    classify = staticmethod(classify_error)
+
+    def __init__(self, interaction: discord.Interaction) -> None:
+        self.interaction = interaction
+        self.chat: int = interaction.channel_id or 0
+
+    async def send(self, text: str, buttons: Buttons, *, first: bool) -> str:
+        view = answer_view(buttons)
+        if not first:  # the rest of a long answer
+            return str((await self.interaction.followup.send(text, view=view or MISSING, wait=True)).id)
+        if not self.interaction.response.is_done():
             try:
-                self.message_id = await self._respond(text, view)
-                return self.message_id
+                sent = await self.interaction.response.send_message(text, view=view or MISSING)
+                if sent.message_id is not None:
+                    return str(sent.message_id)
+                return str((await self.interaction.original_response()).id)
             except discord.HTTPException as e:
                 if not already_acknowledged(e):
                     raise
-                log.warning(
-                    "interaction %s was already acknowledged: editing its response", self.interaction.id
-                )
-        message = await call(
-            lambda: self.interaction.edit_original_response(content=text, view=view),
-            what="edit interaction response",
-        )
-        self.message_id = str(message.id)
-        return self.message_id
+                log.warning("interaction %s was already acknowledged: editing its response", self.interaction.id)
+        # Deferred ("thinking…"), or acknowledged elsewhere: the answer goes into the original response.
+        return str((await self.interaction.edit_original_response(content=text, view=view)).id)
 
-    async def _respond(self, text: str, view: discord.ui.View | None) -> str:
-        response = self.interaction.response
-        if self.press:
-            await call(lambda: response.edit_message(content=text, view=view), what="interaction response")
-            return str(self.interaction.message.id)  # type: ignore[union-attr]
-        sent = await call(
-            lambda: response.send_message(text, view=view or MISSING), what="interaction response"
-        )
-        if sent.message_id is not None:
-            return str(sent.message_id)
-        return str((await self.interaction.original_response()).id)
-
-    async def extra(self, text: str, view: discord.ui.View | None) -> str:
-        message = await call(
-            lambda: self.interaction.followup.send(text, view=view or MISSING, wait=True),
-            what="follow-up message",
-        )
-        return str(message.id)
+    async def edit(self, message_id: str, text: str, buttons: Buttons) -> None:
+        view = answer_view(buttons)
+        if not self.interaction.response.is_done():  # a press answered at once: update the pressed message
+            try:
+                await self.interaction.response.edit_message(content=text, view=view)
+                return
+            except discord.HTTPException as e:
+                if not already_acknowledged(e):
+                    raise
+                log.warning("interaction %s was already acknowledged: editing its response", self.interaction.id)
+        await self.interaction.edit_original_response(content=text, view=view)
 
 
 async def acknowledge(interaction: discord.Interaction, *, press: bool, ephemeral: bool = False) -> None:

@@ -81,7 +81,7 @@ async def after(bot: Bot, surface: ChatSurface, delivered: Delivered) -> None:
     rt = _runtime()
     if rt is None or not delivered.record_id or not delivered.last_id:
         return
-    await rt.app.sent(delivered.record_id, f"{PLATFORM}:{surface.chat}", delivered.last_id)
+    await rt.app.sent(delivered.record_id, delivered.last_id)
     onebot = rt.cfg.onebot
     if onebot.reactions and surface.group_id is not None:
         emojis = [onebot.reaction_emoji[k] for k in (*rt.app.styles, ANOTHER) if k in onebot.reaction_emoji]

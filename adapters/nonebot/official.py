@@ -101,4 +101,4 @@ async def on_message(bot: Bot, event: GroupAtMessageCreateEvent | C2CMessageCrea
         log.warning("qqbot: could not answer message %s in %s: %r", event.id, incoming.chat, e)
         return
     if delivered.record_id and delivered.last_id:
-        await rt.app.sent(delivered.record_id, f"{PLATFORM}:{incoming.chat}", delivered.last_id)
+        await rt.app.sent(delivered.record_id, delivered.last_id)

@@ -1,5 +1,5 @@
 """Telegram (python-telegram-bot): long polling or a webhook."""
 
-from adapters.telegram.handlers import serve, wanted
+from adapters.telegram.serve import serve, wanted
 
 __all__ = ["serve", "wanted"]

@@ -1,24 +1,20 @@
-"""Telegram (python-telegram-bot 22): handlers that turn updates into BotApp calls and deliver its Replies.
+"""Telegram (python-telegram-bot 22): handlers that turn updates into BotApp calls and deliver its Replies,
+and the Application that runs them (started and stopped by adapters.telegram.serve).
 
-Long polling by default, a webhook when `telegram.webhook_url` is set. Updates run concurrently across
-chats and in order within a chat (adapters.telegram.updates.PerChatProcessor).
+Updates run concurrently across chats and in order within a chat (adapters.telegram.updates.PerChatProcessor).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
-from urllib.parse import urlparse
 
 from telegram import (
-    Bot,
-    BotCommand,
     InlineQueryResultArticle,
     InputTextMessageContent,
     Update,
 )
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -29,10 +25,11 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from adapters.errors import PlatformFatal, delivery_errors
-from adapters.telegram.delivery import MAX_CHARS, Delivery
-from adapters.telegram.limits import Budget, call
+from adapters.delivery import Delivered, Delivery
+from adapters.errors import delivery_errors
+from adapters.telegram.limits import budget, call
 from adapters.telegram.request import AiohttpRequest
+from adapters.telegram.surface import MAX_CHARS, ChatSurface
 from adapters.telegram.updates import PerChatProcessor, to_incoming, to_press, to_user
 from bot.app import BotApp
 from bot.config import Config
@@ -64,11 +61,9 @@ async def handle_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if incoming is None:
         return
     deps = _deps(context)
-    thread_id = message.message_thread_id if message.is_topic_message else None
+    surface = ChatSurface(context.bot, message.chat.id, reply_to=message.message_id, thread_id=_thread(message))
     with delivery_errors(f"chat {message.chat.id}", UNDELIVERABLE, unless=(BadRequest,)):
-        await deps.delivery.deliver(
-            message.chat.id, deps.app.on_message(incoming), reply_to=message.message_id, thread_id=thread_id
-        )
+        await _sent(deps.app, await deps.delivery.deliver(surface, deps.app.on_message(incoming)))
 
 
 async def handle_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -83,13 +78,24 @@ async def handle_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     async def on_first(reply):
         await _answer_query(query, reply.notice if reply else None)
 
+    # The pressed message is edited in place: no "typing…" (the spinner on the button stands in for it).
+    surface = ChatSurface(context.bot, query.message.chat.id, thread_id=_thread(query.message), typing=False)
     with delivery_errors(f"chat {press.chat}", UNDELIVERABLE, unless=(BadRequest,)):
-        await deps.delivery.deliver(
-            query.message.chat.id,
-            deps.app.on_press(press),
-            edit_message_id=query.message.message_id,
-            on_first=on_first,
+        delivered = await deps.delivery.deliver(
+            surface, deps.app.on_press(press), existing=press.message_id, on_first=on_first
         )
+        await _sent(deps.app, delivered)
+
+
+def _thread(message) -> int | None:
+    """The forum topic a message is in (None outside topics): answers go to the same topic."""
+    return message.message_thread_id if message.is_topic_message else None
+
+
+async def _sent(app: BotApp, delivered: Delivered) -> None:
+    """Tell the bot which message now shows its answer (so presses on its buttons are recognised)."""
+    if delivered.record_id and delivered.last_id:
+        await app.sent(delivered.record_id, delivered.last_id)
 
 
 async def handle_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -144,80 +150,11 @@ def build_application(
     if updates_request is not None:
         builder = builder.get_updates_request(updates_request)
     application = builder.build()
-    budget = Budget(cfg.telegram.messages_per_second, cfg.telegram.group_messages_per_minute)
-    application.bot_data[KEY] = Deps(
-        app, Delivery(application.bot, app, budget, edit_interval_s=cfg.telegram.edit_interval_s)
-    )
+    flood = budget(cfg.telegram.messages_per_second, cfg.telegram.group_messages_per_minute)
+    application.bot_data[KEY] = Deps(app, Delivery(flood, edit_every_s=cfg.telegram.edit_interval_s))
     content = filters.TEXT | filters.CAPTION | filters.Sticker.ALL
     application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & content, handle_message))
     application.add_handler(CallbackQueryHandler(handle_press))
     application.add_handler(InlineQueryHandler(handle_inline))
     application.add_error_handler(handle_error)
     return application
-
-
-async def register_commands(bot: Bot, app: BotApp) -> None:
-    """The command menu, in Chinese (the default) and English."""
-    for lang, code in (("zh", None), ("zh", "zh"), ("en", "en")):
-        commands = [BotCommand(c, d[:256]) for c, d in app.command_list(lang)]
-        await call(
-            lambda c=commands, code=code: bot.set_my_commands(c, language_code=code), what="setMyCommands"
-        )
-
-
-def wanted(cfg: Config) -> bool:
-    return cfg.telegram.enabled and bool(cfg.secret(cfg.telegram.token_env))
-
-
-def _log_polling_error(exc: TelegramError) -> None:
-    # PTB retries getUpdates by itself; a network blip is not an error of ours.
-    log.warning("polling Telegram: %s", exc)
-
-
-async def serve(app: BotApp, cfg: Config, **build) -> None:
-    """Run the bot until cancelled; `build` goes to build_application (tests pass base_url)."""
-    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    token = cfg.secret(cfg.telegram.token_env)
-    if not token:
-        raise PlatformFatal(f"${cfg.telegram.token_env} is not set")
-    application = build_application(app, cfg, token, **build)
-    try:
-        await application.initialize()  # getMe: checks the token
-    except InvalidToken as e:
-        raise PlatformFatal(f"Telegram rejected the token in ${cfg.telegram.token_env} ({e})") from None
-    try:
-        app.bot_name = application.bot.username
-        await register_commands(application.bot, app)
-        await application.start()
-        await _start_updates(application, cfg)
-        log.info("telegram: running as @%s", application.bot.username)
-        try:
-            await asyncio.Event().wait()
-        finally:
-            if application.updater.running:
-                await application.updater.stop()
-            await application.stop()
-    finally:
-        await application.shutdown()
-
-
-async def _start_updates(application: Application, cfg: Config) -> None:
-    tg = cfg.telegram
-    if not tg.webhook_url:
-        await application.updater.start_polling(
-            allowed_updates=ALLOWED_UPDATES, error_callback=_log_polling_error
-        )
-        return
-    try:
-        import tornado  # noqa: F401 - PTB's webhook server
-    except ImportError:
-        raise PlatformFatal("webhook mode needs pip install '.[telegram]' (tornado)") from None
-    await application.updater.start_webhook(
-        listen=tg.webhook_listen,
-        port=tg.webhook_port,
-        url_path=urlparse(tg.webhook_url).path.lstrip("/"),
-        webhook_url=tg.webhook_url,
-        allowed_updates=ALLOWED_UPDATES,
-        secret_token=cfg.secret(tg.webhook_secret_env),
-    )

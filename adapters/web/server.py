@@ -12,12 +12,15 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import uvicorn
 from fastapi import FastAPI
 from starlette.routing import Mount
 
+from adapters.errors import PlatformDown
+from adapters.health import HEALTH
+from adapters.listen import Server, bind
 from adapters.web.page import CSS, THEME, build_page
 from bot.app import BotApp
 from bot.config import Config
@@ -66,29 +69,6 @@ def mount(app: BotApp, cfg: Config) -> tuple[FastAPI, Callable[[], None]]:
     return asgi, end_streams
 
 
-class _Server(uvicorn.Server):
-    """uvicorn without its own signal handlers: `springfest run` owns SIGINT/SIGTERM and cancels us."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """The listening socket, bound here so a busy port is a clear error instead of uvicorn's sys.exit."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as e:
-        sock.close()
-        raise OSError(f"cannot listen on {host}:{port} ({e.strerror}): is the page already running? "
-                      "Set web.port in config.yaml to use another port.") from None
-    sock.set_inheritable(True)
-    return sock
-
-
 async def _run(server: uvicorn.Server, sock: socket.socket) -> None:
     try:
         await server.serve(sockets=[sock])
@@ -103,10 +83,14 @@ def _print(line: str) -> None:
 async def serve(app: BotApp, cfg: Config, *, announce: Callable[[str], None] = _print) -> None:
     """Serve the page at web.host:web.port until cancelled; `announce` gets the line with the URL."""
     asgi, end_streams = mount(app, cfg)
-    sock = bind(cfg.web.host, cfg.web.port)
+    try:
+        sock = bind(cfg.web.host, cfg.web.port,
+                    hint="is the page already running? Set web.port in config.yaml to use another port.")
+    except OSError as e:  # one line, tried again later: the other process may be on its way out
+        raise PlatformDown(str(e)) from None
     config = uvicorn.Config(asgi, log_level="warning", timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
                             proxy_headers=True, forwarded_allow_ips="*" if cfg.web.behind_proxy else None)
-    server = _Server(config)
+    server = Server(config)
     task = asyncio.create_task(_run(server, sock), name="web-server")
     try:
         while not server.started and not task.done():
@@ -114,6 +98,7 @@ async def serve(app: BotApp, cfg: Config, *, announce: Callable[[str], None] = _
         if server.started:
             where = " (listening on every interface)" if cfg.web.host in ("0.0.0.0", "::") else ""
             announce(f"SpringFestQA 网页 / web page: {url(cfg, sock.getsockname()[1])}{where}")
+            HEALTH.up("web")
         await asyncio.shield(task)
     except asyncio.CancelledError:
         end_streams()

@@ -1,9 +1,9 @@
 """One visitor of the web page: its own private chat in BotApp, the messages its page shows, and its turns.
 
-The page never decides policy: every question and button goes to BotApp as an IncomingMessage or a
-ButtonPress of platform "web", exactly like a Telegram or Discord private chat. This module only turns
-the Reply stream into chat bubbles (Gradio's messages format) and remembers what the last answer's
-buttons were, so the page's fixed buttons can press them.
+The page never decides policy: every question goes to BotApp as an IncomingMessage of platform "web"
+(exactly like a Telegram or Discord private chat; a style button's question as that style's command), and
+the page's style and 换一个 buttons go to BotApp.restyle/another for the last answer's record. This module
+only turns the Reply stream into chat bubbles (Gradio's messages format); it never reads button payloads.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from bot.app import BotApp
-from bot.buttons import unpack
-from bot.types import Button, ButtonPress, IncomingMessage, Reply, User
+from bot.types import ButtonPress, IncomingMessage, Reply, User
 
 PLATFORM = "web"
 SOURCE_LABELS = {"curated": "语料库", "topic": "语料库（同类问题）", "generated": "模型生成", "fallback": "通用回答"}
@@ -37,7 +36,7 @@ class Visitor:
     question: str | None = None  # the last question that got an answer (what style buttons re-answer)
     answer_at: int | None = None  # index in `messages` of that answer's bubble
     answer_message_id: str | None = None
-    buttons: tuple[Button, ...] = ()  # the buttons BotApp put on that answer
+    record_id: str | None = None  # BotApp's record of that answer, which the style buttons re-answer
     seq: int = 0
     _lock: asyncio.Lock | None = None
 
@@ -54,7 +53,7 @@ class Visitor:
     def clear(self) -> None:
         """Forget the conversation on the page; the chat id (and BotApp's settings for it) stay."""
         self.messages, self.question, self.answer_at, self.answer_message_id = [], None, None, None
-        self.buttons = ()
+        self.record_id = None
 
     def next_id(self, prefix: str) -> str:
         self.seq += 1
@@ -92,20 +91,6 @@ def show(v: Visitor, at: int, reply: Reply) -> None:
         del v.messages[at + 1]
 
 
-def style_command(app: BotApp, style: str, question: str) -> str:
-    """The text command every platform understands: answer `question` in `style`."""
-    return f"/{app.styles[style].command} {question}"
-
-
-def find_button(buttons: tuple[Button, ...], kind: str, style: str | None = None) -> Button | None:
-    """The button of the last answer that does `kind` (and for styles: switches to `style`)."""
-    for b in buttons:
-        action = unpack(b.data)
-        if action and action.kind == kind and (style is None or action.style == style):
-            return b
-    return None
-
-
 async def ask(app: BotApp, v: Visitor, user: User, text: str,
               style: str | None = None) -> AsyncIterator[None]:
     """Ask `text` in `style` (default: the visitor's style): a user bubble, then a streamed answer."""
@@ -114,13 +99,13 @@ async def ask(app: BotApp, v: Visitor, user: User, text: str,
         return
     if style:
         v.style = style
-    # A typed command (/help, /style ...) goes as it is; a question carries the page's chosen style.
-    command = text if text.startswith("/") else style_command(app, v.style, text)
+    # A typed command (/help, /style ...) goes as typed; a question as the command of the page's style.
+    command = None if text.startswith("/") else app.styles[v.style].command
     message_id = v.next_id("q")
     v.messages.append({"role": "user", "content": text})
     at, final = None, None
-    msg = IncomingMessage(platform=PLATFORM, chat=v.chat, message_id=message_id, user=user, text=command,
-                          is_private=True)
+    msg = IncomingMessage(platform=PLATFORM, chat=v.chat, message_id=message_id, user=user, text=text,
+                          is_private=True, command=command)
     async for reply in app.on_message(msg):
         if at is None:
             v.messages.append({"role": "assistant", "content": ""})
@@ -134,52 +119,46 @@ async def ask(app: BotApp, v: Visitor, user: User, text: str,
         return
     if final is not None and final.record_id:  # an answer with buttons, not a notice or help text
         answer_id = v.next_id("a")
-        v.question, v.answer_at, v.answer_message_id = text, at, answer_id
-        v.buttons = tuple(b for row in final.buttons for b in row)
-        await app.sent(final.record_id, v.chat, answer_id)
+        v.question, v.answer_at, v.answer_message_id, v.record_id = text, at, answer_id, final.record_id
+        await app.sent(final.record_id, answer_id)
 
 
-async def press(app: BotApp, v: Visitor, user: User, button: Button, notify: Notify) -> AsyncIterator[None]:
-    """Press one of the last answer's buttons: its bubble is replaced by the new answer."""
-    assert v.answer_at is not None and v.answer_message_id is not None
+async def show_press(v: Visitor, replies: AsyncIterator[Reply], notify: Notify) -> AsyncIterator[None]:
+    """What a press on the last answer streams replaces that answer's bubble."""
     at = v.answer_at
-    event = ButtonPress(platform=PLATFORM, chat=v.chat, user=user, message_id=v.answer_message_id,
-                        data=button.data)
-    async for reply in app.on_press(event):
-        if reply.done and not reply.text:  # only a notice (rate limit, expired button): keep the bubble
+    assert at is not None
+    async for reply in replies:
+        if reply.done and not reply.text:  # only a notice (rate limit, expired answer): keep the bubble
             if reply.notice:
                 notify(reply.notice)
             continue
         # A notice that comes with a new answer only acknowledges the press (a chat app's toast);
         # here the answer itself changes in front of the visitor, so it is not shown.
         show(v, at, reply)
-        if reply.done:
-            v.buttons = tuple(b for row in reply.buttons for b in row)
         yield
 
 
+def _pressed(v: Visitor, user: User) -> ButtonPress:
+    """A press on the last answer's bubble."""
+    assert v.answer_message_id is not None
+    return ButtonPress(platform=PLATFORM, chat=v.chat, user=user, message_id=v.answer_message_id)
+
+
 async def restyle(app: BotApp, v: Visitor, user: User, style: str, notify: Notify) -> AsyncIterator[None]:
-    """Answer the last question again in `style`, in place of the last answer."""
+    """Answer the last question again in `style`, in place of the last answer (in the same style: another
+    answer in it)."""
     v.style = style
-    if v.question is None:
+    if v.record_id is None:
         notify(f"已选「{app.styles[style].label_zh}」，请先输入一个问题。")
         return
-    button = find_button(v.buttons, "style", style)
-    if button is None:  # the last answer already is in this style: show another one in it instead
-        button = find_button(v.buttons, "another")
-    if button is None:
-        async for _ in ask(app, v, user, v.question, style):
-            yield
-        return
-    async for _ in press(app, v, user, button, notify):
+    async for _ in show_press(v, app.restyle(_pressed(v, user), v.record_id, style), notify):
         yield
 
 
 async def another(app: BotApp, v: Visitor, user: User, notify: Notify) -> AsyncIterator[None]:
     """Another answer to the last question in its current style (换一个)."""
-    button = find_button(v.buttons, "another") if v.question is not None else None
-    if button is None:
+    if v.record_id is None:
         notify("还没有可以换的回答，请先输入一个问题。")
         return
-    async for _ in press(app, v, user, button, notify):
+    async for _ in show_press(v, app.another(_pressed(v, user), v.record_id), notify):
         yield

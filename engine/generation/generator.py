@@ -14,7 +14,7 @@ import random
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from engine.corpus import Corpus
 from engine.generation.prefetch import PrefetchStore
@@ -32,21 +32,23 @@ _REMEMBERED = 4096  # generated texts kept so that `exclude` ids can be matched 
 
 @dataclass(frozen=True)
 class GenerationSettings:
-    examples_k: int = 3
-    match_threshold: float = 0.9  # below it a retrieved item is not about the question
-    prefer_curated: bool = True
-    curated_threshold: float = 0.97  # a near-exact corpus hit is answered without the model
-    prefetch_styles: bool = False
-    prefetch_ttl_s: float = 300.0
-    failures_to_pause: int = 3  # failures in a row after which the backend is rested...
-    retry_after_s: float = 10.0  # ...for this long (0: try it on every request)
-    limits: Limits = Limits()
-    sampling: Sampling = field(default_factory=Sampling)
+    """Built from the config (bot.wiring.generation_settings): no defaults here, config.py has them."""
+
+    examples_k: int
+    match_threshold: float  # below it a retrieved item is not about the question
+    prefer_curated: bool
+    curated_threshold: float  # a near-exact corpus hit is answered without the model
+    prefetch_styles: bool
+    prefetch_ttl_s: float
+    failures_to_pause: int  # failures in a row after which the backend is rested...
+    retry_after_s: float  # ...for this long (0: try it on every request)
+    limits: Limits
+    sampling: Sampling
 
 
 class Generator:
     def __init__(self, llm: LLM, corpus: Corpus, styles: dict[str, Style],
-                 settings: GenerationSettings = GenerationSettings(), *, safety: SafetyFilter | None = None,
+                 settings: GenerationSettings, *, safety: SafetyFilter | None = None,
                  rng: random.Random | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.llm, self.corpus, self.styles, self.settings = llm, corpus, styles, settings
         self.safety, self.rng, self.clock = safety, rng or random.Random(), clock

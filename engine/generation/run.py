@@ -20,10 +20,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Limits:
-    timeout_s: float = 20.0  # the whole answer
-    first_piece_timeout_s: float = 8.0  # until the backend sends anything
-    max_answer_chars: int = 120
-    retries: int = 2  # new samples when an answer repeats a text already shown
+    """Built from the config's llm section (bot.wiring): no defaults here, config.py has them."""
+
+    timeout_s: float  # the whole answer
+    first_piece_timeout_s: float  # until the backend sends anything
+    max_answer_chars: int
+    retries: int  # new samples when an answer repeats a text already shown
 
 
 class LLMRun:

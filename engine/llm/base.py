@@ -14,12 +14,14 @@ class ChatMessage(TypedDict):
 
 @dataclass(frozen=True)
 class Sampling:
-    temperature: float = 0.8
-    top_p: float = 0.9
-    top_k: int = 40
-    repetition_penalty: float = 1.05
-    max_tokens: int = 160
-    seed: int | None = None
+    """Built from the config's llm section (bot.wiring.sampling): no defaults here, config.py has them."""
+
+    temperature: float
+    top_p: float
+    top_k: int
+    repetition_penalty: float
+    max_tokens: int
+    seed: int | None = None  # per request, not a setting: None lets the backend pick
 
 
 class LLMError(RuntimeError):

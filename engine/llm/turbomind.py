@@ -23,12 +23,14 @@ IM_END = "<|im_end|>"  # token 92542 in InternLM2's vocabulary: the end of every
 
 @dataclass(frozen=True)
 class TurbomindOptions:
-    tp: int = 1
-    session_len: int = 4096
-    max_batch_size: int = 64
-    cache_max_entry_count: float = 0.8
-    model_format: str = "hf"
-    quant_policy: int = 0
+    """Built from the config's llm.turbomind section (bot.wiring): no defaults here, config.py has them."""
+
+    tp: int
+    session_len: int
+    max_batch_size: int
+    cache_max_entry_count: float
+    model_format: str
+    quant_policy: int
 
 
 # The complete InternLM2 chat template, every field given: `ChatTemplateConfig('internlm2')` renders

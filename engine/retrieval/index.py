@@ -149,7 +149,7 @@ class KnowledgeBase:
         if rebuild:
             try:
                 self.client.delete_collection(self.name)
-            except Exception:
+            except chromadb.errors.NotFoundError:  # nothing to delete yet; any other failure must stop the rebuild here
                 pass
         else:
             self._existing()  # raises EmbedderMismatch before any work

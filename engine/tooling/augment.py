@@ -120,7 +120,7 @@ async def _ask(llm: LLM, messages: list[ChatMessage], sampling: Sampling) -> str
 
 async def augment(corpus: Corpus, llm: LLM, embedder: CachedEmbedder, *, topic: str, kind: str, n: int,
                   style: Style | None = None, item_id: str | None = None, queue: list[Candidate] = (),
-                  safety: SafetyFilter | None = None, sampling: Sampling | None = None,
+                  sampling: Sampling, safety: SafetyFilter | None = None,
                   threshold: float = NEAR_DUPLICATE, kb: KnowledgeBase | None = None) -> AugmentReport:
     """Ask the model for about `n` new candidates and keep those worth a person's review."""
     if kind not in KINDS:
@@ -137,7 +137,7 @@ async def augment(corpus: Corpus, llm: LLM, embedder: CachedEmbedder, *, topic: 
         if want <= 0:
             break
         report.asked += want
-        reply = await _ask(llm, build_messages(corpus, item, kind, style, want), sampling or Sampling())
+        reply = await _ask(llm, build_messages(corpus, item, kind, style, want), sampling)
         lines = parse_lines(reply)
         report.received += len(lines)
         kept = _filter(lines, item, kind, style, corpus, embedder, queue, report, safety, threshold, want, kb)

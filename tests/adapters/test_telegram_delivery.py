@@ -22,9 +22,9 @@ from fakes.fake_telegram import (  # noqa: E402
 )
 from telegram import Bot  # noqa: E402
 
-from adapters.delivery import split_text  # noqa: E402
-from adapters.telegram.delivery import MAX_CHARS, TYPING_AFTER_S, Delivery  # noqa: E402
-from adapters.telegram.limits import Budget  # noqa: E402
+from adapters.delivery import Delivery, split_text  # noqa: E402
+from adapters.telegram.limits import budget as flood_budget  # noqa: E402
+from adapters.telegram.surface import MAX_CHARS, TYPING_AFTER_S, ChatSurface  # noqa: E402
 from bot.types import Button, Reply  # noqa: E402
 
 pytest_plugins = ("fakes.fake_telegram",)  # the fixtures: tg_shared, tg_make_cfg, tg
@@ -59,10 +59,10 @@ BUTTONS = (
 
 async def test_streamed_text_is_edited_at_most_once_per_interval_then_gets_buttons(fake, bot,
                                                                                    no_errors_logged):
-    delivery = Delivery(bot, None, Budget(), edit_interval_s=0.3)
+    delivery = Delivery(flood_budget(), edit_every_s=0.3)
     texts = ["一" * n for n in range(1, 21)]
     replies = stream(texts, delay=0.05, first_delay=TYPING_AFTER_S + 0.2, buttons=BUTTONS)
-    await delivery.deliver(5, replies, reply_to=None)
+    await delivery.deliver(ChatSurface(bot, 5), replies)
     assert fake.of("sendChatAction", 5), "typing… while the answer was slow"
     assert len(fake.of("sendMessage", 5)) == 1
     edits = fake.of("editMessageText", 5)
@@ -76,7 +76,7 @@ async def test_streamed_text_is_edited_at_most_once_per_interval_then_gets_butto
 
 async def test_long_replies_are_split_never_truncated(fake, bot, no_errors_logged):
     text = ("春节快乐，" * 300 + "\n") * 4  # about 6,000 characters
-    await Delivery(bot, None, Budget()).deliver(6, stream([text], buttons=BUTTONS), reply_to=None)
+    await Delivery(flood_budget()).deliver(ChatSurface(bot, 6), stream([text], buttons=BUTTONS))
     parts = fake.bot_messages(6)
     assert len(parts) == 2 and all(len(p["text"]) <= 4096 for p in parts)
     assert "".join(p["text"] for p in parts).replace("\n", "") == text.replace("\n", "")
@@ -85,10 +85,10 @@ async def test_long_replies_are_split_never_truncated(fake, bot, no_errors_logge
 
 
 async def test_group_budget_skips_optional_edits_and_keeps_the_final_one(fake, bot, no_errors_logged):
-    budget = Budget(per_second=30, group_per_minute=4)
-    delivery = Delivery(bot, None, budget, edit_interval_s=0)
+    budget = flood_budget(per_second=30, group_per_minute=4)
+    delivery = Delivery(budget, edit_every_s=0)
     texts = ["问" * n for n in range(1, 31)]
-    await delivery.deliver(-77, stream(texts, delay=0.01, buttons=BUTTONS), reply_to=None)
+    await delivery.deliver(ChatSurface(bot, -77), stream(texts, delay=0.01, buttons=BUTTONS))
     calls = fake.of("sendMessage", -77) + fake.of("editMessageText", -77)
     assert len(calls) == 4, "one send, two optional edits, the final edit: the group's whole budget"
     assert fake.bot_messages(-77)[0]["text"] == texts[-1]
@@ -96,7 +96,7 @@ async def test_group_budget_skips_optional_edits_and_keeps_the_final_one(fake, b
 
 def test_budget_windows():
     now = [0.0]
-    budget = Budget(per_second=3, group_per_minute=2, clock=lambda: now[0])
+    budget = flood_budget(per_second=3, group_per_minute=2, clock=lambda: now[0])
     assert budget.try_take(-1, reserve=0) and budget.try_take(-1, reserve=0)
     assert budget.delay(-1) == pytest.approx(60)
     assert budget.delay(5) == 0, "private chats have no per-minute window"
@@ -153,3 +153,15 @@ async def test_inline_mode_offers_one_result_per_style(tg):
     sarcastic = owners[2]["input_message_content"]["message_text"]
     assert sarcastic in answers(tg.engine, "marriage-when", "sarcastic")
     assert strangers == []
+
+
+def test_bot_api_errors_are_waited_out_retried_or_raised():
+    from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+    from adapters.delivery import TRANSIENT, Wait
+    from adapters.telegram.limits import classify
+
+    assert classify(RetryAfter(3)) == Wait(3.0)
+    assert classify(TimedOut()) == TRANSIENT and classify(NetworkError("connection reset")) == TRANSIENT
+    # BadRequest is a NetworkError subclass in PTB: it must still not be retried.
+    assert classify(BadRequest("message text is empty")) is None and classify(Forbidden("kicked")) is None

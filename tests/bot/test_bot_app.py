@@ -76,7 +76,7 @@ async def test_group_policy_end_to_end(make_app, engine):
     assert answer.done and answer.record_id and answer.source == "curated"
     assert [b.selected for b in answer.buttons[0]] == [True, False, False]
     assert all(len(b.data.encode()) <= 64 for row in answer.buttons for b in row)
-    await app.sent(answer.record_id, GROUP, "500")
+    await app.sent(answer.record_id, "500")
     press = ButtonPress("telegram", GROUP, AUNT, "500", answer.buttons[0][2].data)
     [switched] = await replies(app.on_press(press))
     assert switched.notice == "已换成阴阳怪气"
@@ -137,7 +137,7 @@ async def test_answer_command_and_chat_default_style(make_app, engine):
 async def test_follow_up_keeps_the_style_and_passes_context(make_app, engine):
     app = make_app(access={"open": True})
     [first] = await replies(app.on_message(msg("/sarcastic 你什么时候结婚")))
-    await app.sent(first.record_id, GROUP, "77")
+    await app.sent(first.record_id, "77")
     asked: list = []
     original = engine.answer
 
@@ -204,7 +204,7 @@ async def test_state_survives_a_restart_and_expires_after_retention(make_app, en
     clock = Clock()
     app = make_app(clock, access={"open": True}, state={"retention_days": 1})
     [answer] = await replies(app.on_message(msg("@bot 你什么时候结婚", mentions_bot=True)))
-    await app.sent(answer.record_id, GROUP, "5")
+    await app.sent(answer.record_id, "5")
     app.store.close()
     app = make_app(clock, access={"open": True}, state={"retention_days": 1})  # same file, new objects
     press = ButtonPress("telegram", GROUP, AUNT, "5", answer.buttons[1][0].data)
@@ -270,3 +270,42 @@ async def test_help_says_how_to_ask_on_each_platform(make_app):
     assert "用 SpringFest 回复" in dc.text and "回复亲戚的消息并发送" not in dc.text
     assert "输入框" in web.text and "@我" not in web.text
     assert all("/sarcastic" in r.text for r in (tg, dc, web))
+
+
+async def test_structured_commands_are_taken_as_given_not_parsed_from_the_text(make_app, engine):
+    """A slash command (or the web page's style button) hands over its name and argument: a "/cmd" inside
+    the argument is part of the question, not a second command."""
+    app = make_app(access={"open": True})
+    [answer] = await replies(app.on_message(msg("/sarcastic 你什么时候结婚", command="deflect")))
+    assert answer.text in engine.corpus.items["marriage-when"].answers["deflect"]
+    [style] = await replies(app.on_message(msg("sarcastic", command="style")))
+    assert "阴阳怪气" in style.text
+    [bare] = await replies(app.on_message(msg("", command="tactful")))
+    assert "/tactful" in bare.text, "a command without its question says what is missing"
+
+
+async def test_restyle_and_another_by_record_for_front_ends_with_their_own_buttons(make_app, engine):
+    app = make_app(access={"open": True})
+    [first] = await replies(app.on_message(msg("你什么时候结婚", chat="2", user=User("2"), is_private=True,
+                                               platform="web")))
+    await app.sent(first.record_id, "a1")
+    at = ButtonPress("web", "2", User("2"), "a1")
+    [switched] = await replies(app.restyle(at, first.record_id, "sarcastic"))
+    assert switched.text in engine.corpus.items["marriage-when"].answers["sarcastic"]
+    assert switched.notice == "已换成阴阳怪气" and switched.record_id == first.record_id
+    [other] = await replies(app.another(at, first.record_id))
+    assert other.text != switched.text and other.text in engine.corpus.items["marriage-when"].answers["sarcastic"]
+    # The same checks as a button press: another chat's record, or a message not showing it, is refused.
+    [foreign] = await replies(app.another(ButtonPress("web", "3", User("3"), "a1"), first.record_id))
+    [stale] = await replies(app.restyle(ButtonPress("web", "2", User("2"), "a0"), first.record_id, "tactful"))
+    assert "失效" in foreign.notice and "失效" in stale.notice and not foreign.text and not stale.text
+
+
+async def test_each_platform_has_its_own_bot_name_in_the_help(make_app):
+    app = make_app(access={"open": True})
+    [before] = await replies(app.on_message(msg("/help", chat=AUNT.id, platform="telegram")))
+    assert "@SpringFestBot" in before.text, "a name, not a placeholder, until the platform says its own"
+    app.set_bot_name("telegram", "FamilyQABot")
+    app.set_bot_name("discord", "SpringFest")  # another platform's name never replaces Telegram's
+    [tg] = await replies(app.on_message(msg("/help", chat=AUNT.id, platform="telegram")))
+    assert "@FamilyQABot" in tg.text

@@ -82,14 +82,14 @@ async def test_chinese_command_names_answer_the_replied_message(make_app, engine
 async def test_replying_to_an_answer_answers_its_question_again(make_app, engine):
     app = make_app()
     [first] = await replies(app.on_message(msg(f"@bot {MARRIAGE}", mentions_bot=True)))
-    await app.sent(first.record_id, f"onebot:{GROUP}", "500")
+    await app.sent(first.record_id, "500")
     on_answer = {"reply_to_bot": True, "reply_to_text": first.text, "reply_to_message_id": "500"}
 
     [sarcastic] = await replies(app.on_message(msg("/阴阳", **on_answer)))
     assert sarcastic.text in answers(engine, "sarcastic") and sarcastic.notice is None
     assert sarcastic.record_id != first.record_id  # a new answer: the old message keeps its own
     assert sarcastic.replaces == "500" and first.replaces is None
-    await app.sent(sarcastic.record_id, f"onebot:{GROUP}", "501")
+    await app.sent(sarcastic.record_id, "501")
 
     # 换一个 on the sarcastic answer: the same question, another sarcastic answer, never one shown before.
     on_sarcastic = {"reply_to_bot": True, "reply_to_text": sarcastic.text, "reply_to_message_id": "501"}
@@ -98,7 +98,7 @@ async def test_replying_to_an_answer_answers_its_question_again(make_app, engine
         [another] = await replies(app.on_message(msg("换一个" if n % 2 else "/another", **on_sarcastic)))
         assert another.text in answers(engine, "sarcastic") and another.text not in seen
         seen.append(another.text)
-        await app.sent(another.record_id, f"onebot:{GROUP}", f"60{n}")
+        await app.sent(another.record_id, f"60{n}")
         on_sarcastic["reply_to_message_id"] = f"60{n}"
 
     # The first answer's message still works, in its own style history.
@@ -113,7 +113,7 @@ async def test_a_reaction_answers_again_with_a_notice(make_app, engine):
     app = make_app(access={"owners": [1]})
     await replies(app.on_message(msg("/approve", user=OWNER)))
     [first] = await replies(app.on_message(msg(f"@bot {MARRIAGE}", mentions_bot=True)))
-    await app.sent(first.record_id, f"onebot:{GROUP}", "700")
+    await app.sent(first.record_id, "700")
 
     [switched] = await replies(app.on_regenerate(Regenerate("onebot", GROUP, AUNT, "700", "deflect")))
     assert switched.text in answers(engine, "deflect") and switched.notice == "已换成转换话题"
@@ -134,7 +134,7 @@ async def test_a_reaction_answers_again_with_a_notice(make_app, engine):
 async def test_reactions_count_against_the_rate_limit(make_app):
     app = make_app(access={"open": True, "rate_limit": {"per_user_per_minute": 2}})
     [first] = await replies(app.on_message(msg(f"@bot {MARRIAGE}", mentions_bot=True)))
-    await app.sent(first.record_id, f"onebot:{GROUP}", "800")
+    await app.sent(first.record_id, "800")
     [ok] = await replies(app.on_regenerate(Regenerate("onebot", GROUP, AUNT, "800", "sarcastic")))
     assert ok.text
     [limited] = await replies(app.on_regenerate(Regenerate("onebot", GROUP, AUNT, "800", "deflect")))

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.config import load_config
-from bot.llm_wiring import make_generator
+from bot.wiring import build_engine
 from engine.engine import Engine
 from engine.llm.base import LLMError
 from engine.llm.scripted import ScriptedLLM
@@ -41,8 +41,7 @@ def make(shared):
 
     def _make(llm, **llm_cfg) -> Engine:
         cfg = load_config(path, llm={"backend": "openai", **llm_cfg})
-        engine = Engine(base.corpus, base.styles, base.kb, base.intent, base.retrieval,
-                        generator=make_generator(cfg, base.corpus, base.styles, llm=llm))
+        engine = build_engine(cfg, llm=llm)
         made.append(engine)
         return engine
 

@@ -9,15 +9,16 @@ from __future__ import annotations
 import json
 import logging
 import time
+from dataclasses import replace
 
 import pytest
 from conftest import write_config
 from fakes.fake_openai import FakeOpenAI
 
 from adapters.cli import main as cli_main
-from bot.config import load_config
+from bot.config import Config, load_config
 from bot.wiring import build_engine
-from engine.llm.base import Sampling
+from bot.wiring import sampling as configured_sampling
 from engine.llm.openai_backend import OpenAILLM
 
 PARAPHRASE = "你们俩到底啥时候办喜事？"
@@ -79,7 +80,8 @@ async def test_pieces_stream_as_they_come():
         llm = OpenAILLM(server.base_url, "m")
         seen = []
         t0 = time.perf_counter()
-        async for piece in llm.stream([{"role": "user", "content": "问"}], Sampling(seed=1)):
+        sampling = replace(configured_sampling(Config()), seed=1)
+        async for piece in llm.stream([{"role": "user", "content": "问"}], sampling):
             seen.append((piece, time.perf_counter() - t0))
         await llm.aclose()
     assert [p for p, _ in seen] == ["第一句。", "第二", "句。"]

@@ -7,19 +7,21 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 
 import pytest
 from conftest import write_config
 from fakes.fake_lmdeploy import FakeAsyncEngine, GenerationConfig, RequestError
 
-from bot.config import load_config
-from bot.llm_wiring import make_generator, make_llm
-from engine.engine import Engine
+from bot.config import Config, load_config
+from bot.wiring import build_engine, make_llm
+from bot.wiring import sampling as configured_sampling
 from engine.llm.base import LLMError, Sampling
 from engine.llm.turbomind import INTERNLM2_TEMPLATE, TurboMindLLM, render_internlm2
 from engine.retrieval.model_files import ModelMissing
 
 PARAPHRASE = "你们俩到底啥时候办喜事？"
+SAMPLING = configured_sampling(Config())  # the configured defaults
 MESSAGES = [{"role": "system", "content": "系统"}, {"role": "user", "content": "问"}]
 
 
@@ -28,7 +30,7 @@ def fake_engine(**kw) -> FakeAsyncEngine:
 
 
 async def collect(llm: TurboMindLLM, sampling: Sampling | None = None) -> str:
-    return "".join([p async for p in llm.stream(MESSAGES, sampling or Sampling(seed=7))])
+    return "".join([p async for p in llm.stream(MESSAGES, sampling or replace(SAMPLING, seed=7))])
 
 
 async def test_one_session_per_request_with_sampling_and_the_internlm2_prompt():
@@ -60,7 +62,7 @@ async def test_engine_errors_become_llm_errors():
 async def test_abort_when_the_reader_goes_away():
     engine = fake_engine(token_delay=0.01, default="一" * 200)
     llm = TurboMindLLM(engine, GenerationConfig)
-    stream = llm.stream(MESSAGES, Sampling(seed=1))
+    stream = llm.stream(MESSAGES, replace(SAMPLING, seed=1))
     assert await anext(stream) == "一一"
     await stream.aclose()
     assert engine.session_mgr.aborted and engine.active == 0
@@ -91,16 +93,12 @@ async def test_concurrent_requests_run_together_on_the_engine():
 
 
 async def test_generated_answers_and_timeout_fallback_through_the_engine(mini_config, no_errors_logged):
-    from bot.wiring import build_engine
-
-    base = build_engine(mini_config)
     cfg = load_config(write_config(mini_config.base_dir, mini_config.data_dir, llm={
         "backend": "turbomind", "first_piece_timeout_s": 0.3, "timeout_s": 1}))
     fake = fake_engine()
     fake.enqueue("我会这样回答：“缘分到了，第一个请您喝喜酒。”<|im_end|>")
     llm = TurboMindLLM(fake, GenerationConfig)
-    engine = Engine(base.corpus, base.styles, base.kb, base.intent, base.retrieval,
-                    generator=make_generator(cfg, base.corpus, base.styles, llm=llm))
+    engine = build_engine(cfg, llm=llm)
     answer = await engine.answer(PARAPHRASE, "tactful")
     assert await answer.collect() == "缘分到了，第一个请您喝喜酒。"
     assert answer.source == "generated"

@@ -24,7 +24,9 @@ except ImportError as e:  # pragma: no cover - depends on the environment
     pytest.skip(f"lmdeploy is not importable ({e}); install it with: pip install --no-deps lmdeploy==0.18.0 "
                 "&& pip install mmengine-lite==0.10.7 psutil", allow_module_level=True)
 
-from engine.llm.base import Sampling
+from bot.config import Config, TurbomindConfig
+from bot.wiring import from_section
+from bot.wiring import sampling as configured_sampling
 from engine.llm.turbomind import INTERNLM2_TEMPLATE, TurbomindOptions, gen_config_fields, render_internlm2
 
 MESSAGES = [
@@ -86,9 +88,11 @@ def test_sessions_abort_and_remove():
 
 
 def test_config_fields_we_set_exist():
-    cfg = GenerationConfig(**gen_config_fields(Sampling(temperature=0.7, top_k=20, seed=5)))
+    sampling = dataclasses.replace(configured_sampling(Config()), temperature=0.7, top_k=20, seed=5)
+    cfg = GenerationConfig(**gen_config_fields(sampling))
     assert cfg.do_sample is True and cfg.random_seed == 5 and cfg.stop_words == ["<|im_end|>"]
-    options = dataclasses.asdict(TurbomindOptions(tp=2, model_format="awq", quant_policy=8))
+    section = TurbomindConfig(tp=2, model_format="awq", quant_policy=8)
+    options = dataclasses.asdict(from_section(TurbomindOptions, section))
     engine_cfg = TurbomindEngineConfig(**options)
     assert (engine_cfg.tp, engine_cfg.model_format, engine_cfg.quant_policy) == (2, "awq", 8)
     assert GenerationConfig().do_sample is False, "lmdeploy samples greedily unless told"

@@ -61,8 +61,10 @@ class Call:
 
 
 class FakeDiscord:
-    def __init__(self, *, content_allowed: bool = True) -> None:
+    def __init__(self, *, content_allowed: bool = True, token: str = TOKEN) -> None:
         self.content_allowed = content_allowed  # the portal switch for the message-content intent
+        self.token = token  # the one bot token it accepts (others get 401)
+        self.windows: dict[str, tuple[float, int, float]] = {}  # route -> (until, status, retry_after)
         self.calls: list[Call] = []
         self.messages: dict[str, dict[str, Any]] = {}
         self.interactions: dict[str, dict[str, Any]] = {}
@@ -183,9 +185,16 @@ class FakeDiscord:
             placeholder["flags"] = LOADING
             it["original"] = placeholder["id"]
 
-    def fail_next(self, route: str, status: int = 429, retry_after: float = 0.3, times: int = 1) -> None:
+    def fail_next(self, route: str, status: int = 429, retry_after: float = 0.3, times: int = 1,
+                  payload: Any = None) -> None:
+        """The next `times` calls of `route` answer `status` with a rate-limit body, or with `payload` (any
+        JSON; strings may hold "{authorization}", replaced by the request's Authorization header)."""
         body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": False}
-        self.failures.setdefault(route, []).extend([(status, body)] * times)
+        self.failures.setdefault(route, []).extend([(status, body if payload is None else payload)] * times)
+
+    def fail_for(self, route: str, seconds: float, status: int = 429, retry_after: float = 0.3) -> None:
+        """Every call of `route` in the next `seconds` answers `status` (after any fail_next ones)."""
+        self.windows[route] = (time.monotonic() + seconds, status, retry_after)
 
     def of(self, route: str, *, ok: bool = True) -> list[Call]:
         return [c for c in self.calls if c.route == route and (c.status < 300 or not ok)]
@@ -247,7 +256,7 @@ class FakeDiscord:
 
     async def _identify(self, session: _Session, d: dict[str, Any]) -> None:
         self.identified.append(d)
-        if d.get("token") != TOKEN:
+        if d.get("token") != self.token:
             await session.ws.close(code=4004, message=b"Authentication failed.")
             return
         session.intents = d.get("intents", 0)
@@ -287,15 +296,24 @@ class FakeDiscord:
             try:
                 # Interaction callbacks and webhooks go by their token, everything else by the bot token.
                 by_token = name == "interaction_callback" or name.endswith(("original", "followup"))
-                if not by_token and request.headers.get("Authorization") != f"Bot {TOKEN}":
+                if not by_token and request.headers.get("Authorization") != f"Bot {self.token}":
                     call.status = 401
                     return _json({"message": "401: Unauthorized", "code": 0}, 401)
                 queued = self.failures.get(name)
                 if queued:
                     status, payload = queued.pop(0)
                     call.status = status
-                    headers = {"Retry-After": str(payload["retry_after"]), "Via": "1.1 google"}
-                    return _json(payload, status, headers)
+                    if isinstance(payload, dict) and "retry_after" in payload:
+                        headers = {"Retry-After": str(payload["retry_after"]), "Via": "1.1 google"}
+                        return _json(payload, status, headers)
+                    auth = request.headers.get("Authorization", "")
+                    return _json(_filled(payload, auth), status, {"Via": "1.1 google"})
+                until, status, retry_after = self.windows.get(name, (0.0, 0, 0.0))
+                if time.monotonic() < until:
+                    call.status = status
+                    payload = {"message": "You are being rate limited.", "retry_after": retry_after, "global": False}
+                    headers = {"Retry-After": str(retry_after), "Via": "1.1 google"}
+                    return _json(payload if status == 429 else {"message": "Server Error", "code": 0}, status, headers)
                 status, payload = await getattr(self, "_r_" + name)(call.params, body, request)
                 call.status = status
                 return _json(payload, status)
@@ -610,6 +628,17 @@ def _apply_edit(msg: dict[str, Any], body: dict[str, Any]) -> None:
     msg["edited_timestamp"] = datetime.now(UTC).isoformat()
 
 
+def _filled(payload: Any, authorization: str) -> Any:
+    """`payload` with "{authorization}" in its strings replaced (a server echoing what it was sent)."""
+    if isinstance(payload, str):
+        return payload.replace("{authorization}", authorization)
+    if isinstance(payload, dict):
+        return {k: _filled(v, authorization) for k, v in payload.items()}
+    if isinstance(payload, list):
+        return [_filled(v, authorization) for v in payload]
+    return payload
+
+
 def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     if status == 204:
         return web.Response(status=204)
@@ -682,7 +711,7 @@ class Harness:
         self.app = None
         self.task: asyncio.Task | None = None
 
-    async def start(self, engine=None, **sections) -> Harness:
+    async def start(self, engine=None, client_options: dict | None = None, **sections) -> Harness:
         from adapters.discord.client import serve
         from bot.app import BotApp
         from bot.store import Store
@@ -691,7 +720,8 @@ class Harness:
             self.cfg = self.make_cfg(**sections)
         self.app = BotApp(engine or self.engine, self.cfg, Store(self.cfg.path(self.cfg.state.path)))
         started = self.fake.sessions_started
-        self.task = asyncio.create_task(serve(self.app, self.cfg, guild_ready_timeout=0.05))
+        options = {"guild_ready_timeout": 0.05, **(client_options or {})}
+        self.task = asyncio.create_task(serve(self.app, self.cfg, **options))
         await self.fake.wait_for(lambda: self.fake.sessions_started > started or self.task.done())
         if self.task.done():
             self.task.result()  # raise what stopped it

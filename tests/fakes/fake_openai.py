@@ -23,6 +23,7 @@ from aiohttp import web
 @dataclass(frozen=True)
 class Fail:
     status: int
+    echo_auth: bool = False  # the error message repeats the request's Authorization header (as some proxies do)
 
 
 class FakeOpenAI:
@@ -30,8 +31,8 @@ class FakeOpenAI:
     DROP = "<drop>"  # send a first piece, then cut the connection
 
     @staticmethod
-    def fail(status: int = 500) -> Fail:
-        return Fail(status)
+    def fail(status: int = 500, *, echo_auth: bool = False) -> Fail:
+        return Fail(status, echo_auth)
 
     def __init__(self, default: str = "这个嘛，过完年再跟您细说。", piece_delay: float = 0.0,
                  port: int = 0, model: str = "springfest-test") -> None:
@@ -97,7 +98,8 @@ class FakeOpenAI:
         self.headers.append(dict(request.headers))
         reply = self._queue.popleft() if self._queue else self.default
         if isinstance(reply, Fail):
-            return web.json_response({"error": {"message": "scripted failure", "type": "server_error"}},
+            said = f" for {request.headers.get('Authorization', '')}" if reply.echo_auth else ""
+            return web.json_response({"error": {"message": f"scripted failure{said}", "type": "server_error"}},
                                      status=reply.status)
         if reply == self.HANG:
             await asyncio.sleep(3600)

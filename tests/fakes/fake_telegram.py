@@ -46,7 +46,9 @@ class Call:
 
 
 class FakeTelegram:
-    def __init__(self) -> None:
+    def __init__(self, token: str = TOKEN) -> None:
+        self.token = token  # the one token it accepts (others get 401, as Telegram answers a revoked one)
+        self.rejected: list[str] = []  # methods called with another token
         self.calls: list[Call] = []
         self.updates: list[dict[str, Any]] = []
         self.offset_seen = 0
@@ -146,8 +148,12 @@ class FakeTelegram:
         self.push("inline_query", {"id": query_id, "from": user, "query": text, "offset": ""})
         return query_id
 
-    def fail_next(self, method: str, status: int = 429, retry_after: int = 1, times: int = 1) -> None:
-        """Make the next `times` calls of `method` fail (429 with retry_after, or another HTTP status)."""
+    def fail_next(self, method: str, status: int = 429, retry_after: int = 1, times: int = 1,
+                  text: str | None = None) -> None:
+        """Make the next `times` calls of `method` fail (429 with retry_after, or another HTTP status).
+
+        `text`: answer with this non-JSON body instead, "{path}" replaced by the request's path (which holds
+        the token), as a proxy's error page may."""
         body = (
             {
                 "ok": False,
@@ -158,7 +164,7 @@ class FakeTelegram:
             if status == 429
             else {"ok": False, "error_code": status, "description": "Internal Server Error"}
         )
-        self.failures.setdefault(method, []).extend([(status, body)] * times)
+        self.failures.setdefault(method, []).extend([(status, text if text is not None else body)] * times)
 
     # -- what tests read ---------------------------------------------------------------------------
     def of(self, method: str, chat: int | None = None) -> list[Call]:
@@ -191,7 +197,8 @@ class FakeTelegram:
 
     # -- the server --------------------------------------------------------------------------------
     async def _handle(self, request: web.Request) -> web.Response:
-        if request.match_info["token"] != TOKEN:
+        if request.match_info["token"] != self.token:
+            self.rejected.append(request.match_info["method"])
             return web.json_response(
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
             )
@@ -207,6 +214,8 @@ class FakeTelegram:
                 await asyncio.sleep(self.latency_s)
             if self.failures.get(method):
                 status, body = self.failures[method].pop(0)
+                if isinstance(body, str):
+                    return web.Response(text=body.replace("{path}", request.path), status=status)
                 return web.json_response(body, status=status)
             handler = getattr(self, f"_m_{method}", None)
             if handler is None:
@@ -342,7 +351,7 @@ def user(uid: int, name: str = "Relative", lang: str = "zh-hans") -> dict[str, A
 
 # -- running the real bot against the fake ---------------------------------------------------------------
 class Running:
-    """A BotApp served by adapters.telegram.handlers.serve (the real PTB Application) against a FakeTelegram."""
+    """A BotApp served by adapters.telegram.serve.serve (the real PTB Application) against a FakeTelegram."""
 
     def __init__(self, fake: FakeTelegram, engine, cfg) -> None:
         self.fake, self.engine, self.cfg = fake, engine, cfg
@@ -350,7 +359,7 @@ class Running:
         self.task: asyncio.Task | None = None
 
     async def start(self) -> Running:
-        from adapters.telegram.handlers import serve
+        from adapters.telegram.serve import serve
         from bot.app import BotApp
         from bot.store import Store
 

@@ -83,11 +83,7 @@ class PageServer:
         from bot.wiring import build_engine
 
         self._loop, self._task = asyncio.get_running_loop(), asyncio.current_task()
-        engine = build_engine(self.cfg)
-        if self.llm is not None:
-            from bot.llm_wiring import make_generator
-
-            engine.generator = make_generator(self.cfg, engine.corpus, engine.styles, llm=self.llm)
+        engine = build_engine(self.cfg, llm=self.llm)
         app = BotApp(engine, self.cfg, Store(self.cfg.path(self.cfg.state.path)))
         try:
             await web.serve(app, self.cfg, announce=self._announce)

@@ -10,11 +10,14 @@ import yaml
 from conftest import write_config
 
 from adapters.cli import main
-from bot.wiring import load_data, open_knowledge
+from bot.config import Config
+from bot.wiring import load_data, open_knowledge, sampling
 from engine.llm.scripted import ScriptedLLM
 from engine.tooling.augment import augment
 from engine.tooling.review_queue import append_queue, load_queue, new_candidate
 from engine.tooling.yaml_text import YamlEditError, insert_entry
+
+SAMPLING = sampling(Config())  # the configured defaults
 
 
 @pytest.fixture
@@ -36,7 +39,7 @@ async def test_answers_prompt_and_filtering(setup):
                 "我的婚期啊，正在跟春晚的节目单抢档期呢！\n"  # near-duplicate of the first candidate
                 "短")
     report = await augment(corpus, llm, kb.embedder, topic="marriage", kind="answers", n=4,
-                           style=styles["sarcastic"], kb=kb)
+                           style=styles["sarcastic"], kb=kb, sampling=SAMPLING)
     assert [c.text for c in report.kept] == ["我的婚期啊，正在跟春晚节目单抢档期呢。",
                                              "结婚这事儿，我先去问问月老的排班表。"]
     expected = ("answers", "marriage-when", "marriage", "sarcastic", "pending")
@@ -64,7 +67,7 @@ async def test_questions_and_queue_dedup(setup, tmp_path):
              "那你打算啥时候把喜糖给大伙儿发了？")
     llm = ScriptedLLM()
     llm.enqueue(reply, reply)
-    first = await augment(corpus, llm, kb.embedder, topic="marriage", kind="questions", n=3, kb=kb)
+    first = await augment(corpus, llm, kb.embedder, topic="marriage", kind="questions", n=3, kb=kb, sampling=SAMPLING)
     assert [c.text for c in first.kept] == ["闺女啊，你跟那小伙子处得咋样了，今年能办事儿不？",
                                             "那你打算啥时候把喜糖给大伙儿发了？"]
     assert first.dropped == {"near-duplicate of the corpus or the queue": 1}
@@ -72,7 +75,7 @@ async def test_questions_and_queue_dedup(setup, tmp_path):
     queue = tmp_path / "queue.jsonl"
     assert append_queue(queue, first.kept) == 2
     second = await augment(corpus, llm, kb.embedder, topic="marriage", kind="questions", n=3, kb=kb,
-                           queue=load_queue(queue))
+                           queue=load_queue(queue), sampling=SAMPLING)
     assert second.kept == [] and second.dropped == {"duplicate of the corpus or the queue": 2,
                                                     "near-duplicate of the corpus or the queue": 1}
 
