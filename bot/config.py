@@ -158,6 +158,9 @@ class OneBotConfig(_Section):
     port: int = Field(8080, ge=1, le=65535)
     access_token_env: str = "ONEBOT_ACCESS_TOKEN"
     max_chars: int = Field(3000, ge=100)  # longer answers are split into messages of at most this many
+    # The account's send budget: unofficial accounts get restricted for bursts (adapters/nonebot/limits.py).
+    group_messages_per_minute: int = Field(10, ge=1)
+    messages_per_minute: int = Field(20, ge=1)
     recall_replaced: bool = False  # regenerating an answer also recalls the answer it replaces
     reactions: bool = False  # NapCat: emoji reactions on an answer act as the style buttons
     # QQ emoji ids (decimal code points of the emoji in QQ's reaction list) per style id, and for 换一个.

@@ -7,9 +7,11 @@ Two ways to run it:
   or QQ adapter); the plugin then reads SpringFestQA's config file from the NoneBot setting
   `SPRINGFEST_CONFIG` (or $SPRINGFEST_CONFIG, or ./config.yaml) and builds its own engine at start-up.
 
-Files: events.py (OneBot events → neutral messages), surface.py (how an answer is sent), handlers.py (the
-path from event to answer), official.py (the official platform), matchers.py (NoneBot matchers), runtime.py
-(which BotApp answers), embedded.py (`springfest run`), logs.py, packages.py (the `bot.py` name clash).
+Files: events.py (OneBot events → neutral messages), surface.py (how an answer is sent, through the shared
+adapters.delivery), limits.py (the account's send budget, which failures are retried), handlers.py (the path
+from event to answer), official.py (the official platform), matchers.py (NoneBot matchers), runtime.py (which
+BotApp answers, with which deliveries), embedded.py (`springfest run`), logs.py, packages.py (the `bot.py`
+name clash).
 """
 
 from adapters.nonebot.packages import ensure_ours

@@ -5,11 +5,10 @@ Every event takes the same path:
     accept   on_message / on_reaction: the event becomes a neutral message or request, or is not for the bot
     persist  ← the inbox of the reliability issue (persist, answer, mark answered) hooks in at the top of
                answer(), which every event goes through...
-    answer   answer(): BotApp's Replies delivered on a ChatSurface (surface.py) through deliver()
+    answer   answer(): BotApp's Replies shown on a ChatSurface (surface.py) by the shared delivery
+             (adapters.delivery, the account's budget in limits.py)
     record   after(): which message shows the answer (BotApp.sent), reactions on it, the recall it asks for
     mark     ← ...and at its end: the event is answered once after() is done.
-
-The delivery stand-in (deliver.py) becomes the shared adapters.delivery.Delivery once that is on main.
 """
 
 from __future__ import annotations
@@ -18,15 +17,18 @@ import logging
 from collections.abc import AsyncIterator
 
 from nonebot.adapters.onebot.v11 import ActionFailed, ApiNotAvailable, Bot, MessageEvent, NetworkError
+from nonebot.exception import WebSocketClosed
 
+from adapters.delivery import Delivered
 from adapters.nonebot import runtime
-from adapters.nonebot.deliver import Delivered, deliver
 from adapters.nonebot.events import PLATFORM, GroupMsgEmojiLikeNoticeEvent, chat_of, to_incoming
-from adapters.nonebot.surface import ChatSurface, describe
+from adapters.nonebot.limits import describe
+from adapters.nonebot.surface import ChatSurface
 from bot.types import IncomingMessage, Regenerate, Reply, User
 
 log = logging.getLogger(__name__)
-FAILED = (ActionFailed, NetworkError, ApiNotAvailable)  # a OneBot call that did not work out
+# A OneBot call that did not work out (after delivery's retries): refused, timed out, no client, socket gone.
+FAILED = (ActionFailed, NetworkError, ApiNotAvailable, WebSocketClosed, OSError)
 ANOTHER = "another"  # the reaction_emoji key for 换一个
 
 
@@ -61,14 +63,14 @@ async def on_reaction(bot: Bot, event: GroupMsgEmojiLikeNoticeEvent) -> None:
 
 async def answer(bot: Bot, surface: ChatSurface, request: IncomingMessage | Regenerate, *,
                  where: str) -> Delivered | None:
-    """Ask the bot about `request`, deliver its Replies on `surface`, then do what follows (after())."""
+    """Ask the bot about `request`, show its Replies on `surface`, then do what follows (after())."""
     rt = _runtime()
     if rt is None:
         return None
     asked = rt.app.on_message(request) if isinstance(request, IncomingMessage) else rt.app.on_regenerate(request)
     replies = _quoting_replaced(surface, asked, recalling=rt.cfg.onebot.recall_replaced)
     try:
-        delivered = await deliver(surface, replies)
+        delivered = await rt.delivery.deliver(surface, replies)
     except FAILED as e:
         log.warning("onebot: could not answer %s: %s", where, describe(e))
         return None

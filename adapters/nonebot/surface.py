@@ -1,8 +1,10 @@
 """Where an answer is shown on QQ through OneBot v11: a group or private chat, quoting the question.
 
-QQ's part of delivery: messages cannot be edited and carry no buttons, so an answer goes out once, split at
-`onebot.max_chars`; the first piece quotes the asker's message (a `reply` segment), and the piece that would
-carry the buttons ends with the bot's hint of how to switch style by replying, when the bot says it is due.
+QQ's part of the shared delivery (adapters.delivery): messages cannot be edited and carry no buttons, so an
+answer goes out once, split at `onebot.max_chars`; the first piece quotes the asker's message (a `reply`
+segment), and the piece that would carry the buttons ends with the bot's hint of how to switch style by
+replying, when the bot says it is due. Which failures are retried, and the account's send budget the
+delivery counts by `chat`, are in limits.py.
 
 Every message is a `Message` of `MessageSegment`s. A plain str would be parsed for CQ codes by the adapter, so
 a question or answer containing `[CQ:at,qq=all]` would become a real @everyone; a text segment never is.
@@ -10,43 +12,21 @@ a question or answer containing `[CQ:at,qq=all]` would become a real @everyone; 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
-from nonebot.adapters.onebot.v11 import ActionFailed, ApiNotAvailable, Bot, Message, MessageSegment
+from nonebot.adapters.onebot.v11 import Bot, Message, MessageSegment
 
-from bot.types import Button
+from adapters.delivery import Buttons, Surface
+from adapters.nonebot.limits import classify
 
-log = logging.getLogger(__name__)
-
-Buttons = tuple[tuple[Button, ...], ...]
 HINT_RESERVE = 40  # characters kept free in the last piece for the hint line
-TRANSIENT = "transient"  # classify()'s answer for a failure worth retrying (adapters.delivery's word)
 
 
-def classify(e: Exception) -> str | None:
-    """How delivery should treat a failed call. No connection (the client is reconnecting): retry. A call
-    that timed out was written to the client, which may have sent the message: not resent (no duplicates).
-    A `retcode` other than 0 is the client refusing (muted, not in the group): raised, logged by the caller."""
-    return TRANSIENT if isinstance(e, ApiNotAvailable) else None
-
-
-def describe(e: Exception) -> str:
-    """A log line's worth about a failed OneBot call."""
-    if isinstance(e, ApiNotAvailable):
-        return "no QQ client is connected"
-    if isinstance(e, ActionFailed):
-        info = e.info
-        return f"retcode {info.get('retcode')} ({info.get('wording') or info.get('message') or info.get('msg') or ''})"
-    return repr(e)
-
-
-class ChatSurface:
+class ChatSurface(Surface):
     """Messages in one QQ chat (group or private) through OneBot v11; the first quotes `reply_to`."""
 
     can_edit = False
     typing_after_s = None  # OneBot v11 has no typing indicator
-    typing_every_s = 0.0
     classify = staticmethod(classify)
 
     def __init__(self, bot: Bot, chat: str, *, reply_to: str | None = None, limit: int = 3000,
@@ -58,13 +38,22 @@ class ChatSurface:
         self.bot, self.chat, self.reply_to, self.hint = bot, chat, reply_to, hint
         self.group_id, self.user_id = (number, None) if kind == "g" else (None, number)
         self.limit = limit - HINT_RESERVE if hint else limit
+        self._hint_line: str | None = None
+        self._hint_asked = False
+
+    def hint_line(self) -> str | None:
+        """The hint for this answer, asked for once (asking claims the chat's hint of the day, so a send
+        retried after a dropped connection carries the same line)."""
+        if not self._hint_asked and self.hint is not None:
+            self._hint_line, self._hint_asked = self.hint(), True
+        return self._hint_line
 
     def message(self, text: str, buttons: Buttons, *, first: bool) -> Message:
         message = Message()
         if first and self.reply_to is not None:
             message += MessageSegment.reply(self.reply_to)
         message += MessageSegment.text(text)
-        if buttons and self.hint and (line := self.hint()):
+        if buttons and (line := self.hint_line()):
             message += MessageSegment.text("\n" + line)
         return message
 
@@ -76,9 +65,3 @@ class ChatSurface:
         else:
             result = await self.bot.call_api("send_private_msg", user_id=self.user_id, message=message)
         return str(result["message_id"])
-
-    async def edit(self, message_id: str, text: str, buttons: Buttons) -> None:  # pragma: no cover
-        raise NotImplementedError("QQ messages cannot be edited")
-
-    async def typing(self) -> None:  # pragma: no cover - typing_after_s is None
-        return None

@@ -10,6 +10,7 @@ too: NoneBot's background tasks live in that loop), NoneBug's matcher provider, 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
@@ -73,9 +74,31 @@ def app(qq_lifespan):
     return App()
 
 
+class Clock:
+    """The deliveries' time, passing only when they sleep (budget waits, retry backoff)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
 @pytest.fixture
-def make_bot_app(qq_engine, tmp_path) -> Callable[..., BotApp]:
-    """Install a BotApp with these config sections (default: open access) as the one the plugin answers with."""
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def make_bot_app(qq_engine, tmp_path, clock) -> Callable[..., BotApp]:
+    """Install a BotApp with these config sections (default: open access) as the one the plugin answers with;
+    its deliveries run on the `clock` fixture."""
     from adapters.nonebot import runtime
 
     data, engine = qq_engine
@@ -85,7 +108,7 @@ def make_bot_app(qq_engine, tmp_path) -> Callable[..., BotApp]:
         sections.setdefault("access", {"open": True})
         cfg = load_config(write_config(Path(tmp_path), data, **sections))
         bot_app = BotApp(engine, cfg, Store(cfg.path(cfg.state.path)))
-        runtime.install(bot_app, cfg)
+        runtime.install(bot_app, cfg, clock=clock, sleep=clock.sleep)
         made.append(bot_app)
         return bot_app
 

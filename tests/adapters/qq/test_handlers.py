@@ -7,7 +7,7 @@ import logging
 
 import nonebot
 import pytest
-from nonebot.adapters.onebot.v11 import ActionFailed, Adapter, Bot
+from nonebot.adapters.onebot.v11 import ActionFailed, Adapter, ApiNotAvailable, Bot, NetworkError
 
 from adapters.delivery import split_text
 from adapters.nonebot.events import GroupMsgEmojiLikeNoticeEvent
@@ -239,3 +239,41 @@ async def test_answers_in_different_groups_are_kept_apart(app, make_bot_app):
         ctx.receive_event(onebot(ctx), approve)
         send(ctx, Sent(reply_to=approve.message_id, contains="已开通"), 900, group_id=43)
     assert bot_app.store.chat("onebot:g43").approved and not bot_app.store.chat(f"onebot:g{GROUP}").approved
+
+
+async def test_the_send_budget_makes_a_burst_in_one_group_wait(app, make_bot_app, clock):
+    bot_app = make_bot_app(onebot={"group_messages_per_minute": 2})
+    asks = [group(MARRIAGE, to_me=True) for _ in range(3)]
+    async with app.test_matcher() as ctx:
+        bot = onebot(ctx)
+        for n, ask in enumerate(asks):
+            ctx.receive_event(bot, ask)
+            send(ctx, Sent(reply_to=ask.message_id, texts=answers(bot_app, "tactful"), hint=None), 900 + n)
+    assert clock.slept == [60.0]  # the third answer waited for the first one's slot in the group's minute
+
+
+async def test_a_send_without_a_connected_client_is_tried_again(app, make_bot_app, clock):
+    bot_app = make_bot_app()
+    ask = group(MARRIAGE, to_me=True)
+    async with app.test_matcher() as ctx:
+        ctx.receive_event(onebot(ctx), ask)
+        expected = Sent(reply_to=ask.message_id, texts=answers(bot_app, "tactful"), hint=None)
+        ctx.should_call_api("send_group_msg", {"group_id": GROUP, "message": expected}, exception=ApiNotAvailable())
+        send(ctx, expected, 900)
+    assert clock.slept == [0.5] and bot_app.store.record_for_message(f"onebot:g{GROUP}", "900") is not None
+
+
+async def test_a_timed_out_send_is_not_sent_again(app, make_bot_app, clock, caplog):
+    # The client had the message (maybe it even sent it): sending it again could make a duplicate.
+    make_bot_app()
+    ask, later = group(MARRIAGE, to_me=True), group(SALARY, to_me=True)
+    caplog.set_level(logging.WARNING)
+    async with app.test_matcher() as ctx:
+        bot = onebot(ctx)
+        ctx.receive_event(bot, ask)
+        ctx.should_call_api("send_group_msg", {"group_id": GROUP, "message": Sent(reply_to=ask.message_id, hint=None)},
+                            exception=NetworkError("WebSocket call api send_group_msg timeout"))
+        ctx.receive_event(bot, later)  # the next call is the next question's: no second try of the first
+        send(ctx, Sent(reply_to=later.message_id, hint=None), 900)
+    assert clock.slept == []
+    assert any("timeout (not sent again" in r.getMessage() for r in caplog.records)

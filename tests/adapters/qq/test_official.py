@@ -1,20 +1,47 @@
 """QQ's official bot platform (nonebot-adapter-qq) under NoneBug: @-mentions in groups and private messages
-are answered with passive replies (`bot.send(event, …)`), within the platform's 5-minute window."""
+are answered with passive replies (`post_group_messages` / `post_c2c_messages` with the message's id and a
+reply number, msg_seq), within the platform's 5-minute window and its 5 replies; failed sends are retried
+with the same number, so the platform's own duplicate check makes a retry safe."""
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from nonebot.adapters.qq import Bot, C2CMessageCreateEvent, GroupAtMessageCreateEvent
+from nonebot.adapters.qq import (
+    ActionFailed,
+    Bot,
+    C2CMessageCreateEvent,
+    GroupAtMessageCreateEvent,
+    NetworkError,
+    RateLimitException,
+)
 from nonebot.adapters.qq.config import BotInfo
-from nonebot.adapters.qq.models import PostGroupMessagesReturn
+from nonebot.adapters.qq.models import PostC2CMessagesReturn, PostGroupMessagesReturn
+from nonebot.drivers import Response
 
-from .sent import Sent
+from adapters.nonebot.official import DUPLICATE
+from bot.metrics import RATE_LIMITED
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 MARRIAGE = "你打算什么时候结婚啊？"
+
+
+class Text:
+    """An expected `content`: one of the allowed answers (answers are drawn at random), or any text."""
+
+    def __init__(self, allowed=None) -> None:
+        self.allowed = allowed
+
+    def __eq__(self, content: object) -> bool:
+        return isinstance(content, str) and bool(content) and (self.allowed is None or content in self.allowed)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Text({self.allowed})"
 
 
 def official(ctx) -> Bot:
@@ -35,13 +62,27 @@ def c2c_message(content: str) -> C2CMessageCreateEvent:
         "author": {"id": "U1", "user_openid": "U1"}})
 
 
+def group_reply(ctx, event, seq: int, content: Text, *, result=None, exception=None) -> None:
+    """The passive reply number `seq` to `event`, as the adapter posts it."""
+    ctx.should_call_api("post_group_messages", {
+        "group_openid": "G1", "msg_type": 0, "msg_id": event.id, "msg_seq": seq, "event_id": None,
+        "content": content, "media": None}, result=result, exception=exception)
+
+
+def tactful(bot_app) -> list[str]:
+    return bot_app.engine.corpus.items["marriage-when"].answers["tactful"]
+
+
+def refusal(status: int, code: int, message: str) -> dict:
+    return {"response": Response(status, content=json.dumps({"code": code, "message": message}))}
+
+
 async def test_a_group_mention_gets_a_passive_reply(app, make_bot_app):
     bot_app = make_bot_app()
     event = at_message(MARRIAGE)
     async with app.test_matcher() as ctx:
         ctx.receive_event(official(ctx), event)
-        ctx.should_call_send(event, Sent(texts=bot_app.engine.corpus.items["marriage-when"].answers["tactful"]),
-                             result=PostGroupMessagesReturn(id="reply-1"))
+        group_reply(ctx, event, 1, Text(tactful(bot_app)), result=PostGroupMessagesReturn(id="reply-1"))
     assert bot_app.store.record_for_message("qqbot:gG1", "reply-1").question == MARRIAGE
 
 
@@ -50,8 +91,8 @@ async def test_a_style_command_before_the_question_picks_the_style(app, make_bot
     event = at_message(f"/阴阳 {MARRIAGE}")
     async with app.test_matcher() as ctx:
         ctx.receive_event(official(ctx), event)
-        ctx.should_call_send(event, Sent(texts=bot_app.engine.corpus.items["marriage-when"].answers["sarcastic"]),
-                             result=PostGroupMessagesReturn(id="reply-2"))
+        group_reply(ctx, event, 1, Text(bot_app.engine.corpus.items["marriage-when"].answers["sarcastic"]),
+                    result=PostGroupMessagesReturn(id="reply-2"))
 
 
 async def test_a_private_message_is_answered(app, make_bot_app):
@@ -59,8 +100,10 @@ async def test_a_private_message_is_answered(app, make_bot_app):
     event = c2c_message(MARRIAGE)
     async with app.test_matcher() as ctx:
         ctx.receive_event(official(ctx), event)
-        ctx.should_call_send(event, Sent(texts=bot_app.engine.corpus.items["marriage-when"].answers["tactful"]),
-                             result=PostGroupMessagesReturn(id="reply-3"))
+        ctx.should_call_api("post_c2c_messages", {
+            "openid": "U1", "msg_type": 0, "msg_id": event.id, "msg_seq": 1, "event_id": None,
+            "content": Text(tactful(bot_app)), "media": None}, result=PostC2CMessagesReturn(id="reply-3"))
+    assert bot_app.store.record_for_message("qqbot:uU1", "reply-3") is not None
 
 
 async def test_no_reply_after_the_window_has_closed(app, make_bot_app, caplog):
@@ -76,13 +119,58 @@ async def test_at_most_five_replies_to_one_message(app, make_bot_app, caplog, mo
     from adapters.nonebot import official as module
 
     event = at_message("/help")  # with a 2000-character limit the help is one message: make it six
-
     help_text = bot_app.help_text("zh", "qqbot:gG1", "qqbot")
-    limit = len(help_text) // 6 + 1
+    monkeypatch.setattr(module.PassiveSurface, "limit", len(help_text) // 6 + 1)
     caplog.set_level(logging.WARNING)
-    monkeypatch.setattr(module.PassiveSurface, "limit", limit)
     async with app.test_matcher() as ctx:
         ctx.receive_event(official(ctx), event)
-        for n in range(5):
-            ctx.should_call_send(event, Sent(), result=PostGroupMessagesReturn(id=f"r{n}"))
+        for seq in range(1, 6):
+            group_reply(ctx, event, seq, Text(), result=PostGroupMessagesReturn(id=f"r{seq}"))
     assert any("reply window for message ROBOT1.0_a has closed" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_network_failure_is_sent_again_with_the_same_number(app, make_bot_app, clock):
+    bot_app = make_bot_app()
+    event = at_message(MARRIAGE, msg_id="ROBOT1.0_net")
+    async with app.test_matcher() as ctx:
+        ctx.receive_event(official(ctx), event)
+        group_reply(ctx, event, 1, Text(tactful(bot_app)), exception=NetworkError("API request failed"))
+        group_reply(ctx, event, 1, Text(tactful(bot_app)), result=PostGroupMessagesReturn(id="reply-n"))
+    assert clock.slept == [0.5]  # the first backoff step
+    assert bot_app.store.record_for_message("qqbot:gG1", "reply-n") is not None
+
+
+async def test_a_retry_the_platform_calls_a_duplicate_counts_as_delivered(app, make_bot_app, caplog):
+    # The first try reached QQ although the answer was lost: the retry with the same msg_seq is refused as a
+    # duplicate. That is the answer delivered once (no second message, no error); the record stays usable.
+    bot_app = make_bot_app()
+    event = at_message(MARRIAGE, msg_id="ROBOT1.0_dup")
+    caplog.set_level(logging.INFO)
+    async with app.test_matcher() as ctx:
+        ctx.receive_event(official(ctx), event)
+        group_reply(ctx, event, 1, Text(tactful(bot_app)), exception=NetworkError("API request failed"))
+        group_reply(ctx, event, 1, Text(tactful(bot_app)),
+                    exception=ActionFailed(**refusal(400, DUPLICATE, "消息被去重，请检查请求msgseq")))
+    assert any("reply 1 to message ROBOT1.0_dup had already gone out" in r.getMessage() for r in caplog.records)
+    assert not any("could not answer" in r.getMessage() for r in caplog.records)
+    assert bot_app.store.record_for_message("qqbot:gG1", "ROBOT1.0_dup#1") is not None
+
+
+async def test_a_429_is_waited_out_and_a_4xx_is_not_retried(app, make_bot_app, clock, caplog):
+    bot_app = make_bot_app()
+    limited, refused = at_message(MARRIAGE, msg_id="ROBOT1.0_429"), at_message(MARRIAGE, msg_id="ROBOT1.0_400")
+    before = RATE_LIMITED.labels("qqbot")._value.get()
+    caplog.set_level(logging.WARNING)
+    async with app.test_matcher() as ctx:
+        bot = official(ctx)
+        ctx.receive_event(bot, limited)
+        group_reply(ctx, limited, 1, Text(tactful(bot_app)),
+                    exception=RateLimitException(**refusal(429, 22009, "msg limit exceed")))
+        group_reply(ctx, limited, 1, Text(tactful(bot_app)), result=PostGroupMessagesReturn(id="reply-l"))
+        ctx.receive_event(bot, refused)
+        group_reply(ctx, refused, 1, Text(tactful(bot_app)),
+                    exception=ActionFailed(**refusal(400, 304003, "url not allowed")))  # once, not again
+    assert clock.slept == [1.0] and RATE_LIMITED.labels("qqbot")._value.get() == before + 1
+    assert bot_app.store.record_for_message("qqbot:gG1", "reply-l") is not None
+    [line] = [r.getMessage() for r in caplog.records if "could not answer" in r.getMessage()]
+    assert "ROBOT1.0_400" in line and "304003" in line
