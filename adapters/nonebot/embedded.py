@@ -5,6 +5,8 @@ would start a loop of its own), on `onebot.host`:`onebot.port`. A OneBot v11 cli
 by reverse WebSocket to ws://HOST:PORT/onebot/v11/ws with `X-Self-ID` (its QQ number) and the access token
 from $`onebot.access_token_env`; a client without it, or with another, is refused. The embedded server
 serves nothing else (no API docs page).
+
+/healthz (adapters.health) counts the platform connected while at least one client is.
 """
 
 from __future__ import annotations
@@ -12,15 +14,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
-from collections.abc import Iterator
 
 import nonebot
 import uvicorn
 from nonebot.adapters.onebot.v11 import Adapter, Bot
 
-from adapters.errors import PlatformFatal
+from adapters.errors import PlatformDown, PlatformFatal
+from adapters.health import HEALTH
+from adapters.listen import Server, bind
 from adapters.nonebot import logs, matchers, runtime
+from adapters.nonebot.events import PLATFORM
 from bot.app import BotApp
 from bot.config import Config
 
@@ -64,10 +67,13 @@ def _init(cfg: Config, token: str) -> OneBotAdapter:
         async def _connected(bot: Bot) -> None:
             log.info("onebot: QQ %s connected", bot.self_id)
             print(f"SpringFestQA QQ: {bot.self_id} connected", flush=True)  # shown without -v, like the URL
+            HEALTH.up(PLATFORM)
 
         @driver.on_bot_disconnect
         async def _disconnected(bot: Bot) -> None:
             log.warning("onebot: QQ %s disconnected; answers wait for it to reconnect", bot.self_id)
+            if not _clients():
+                HEALTH.down(PLATFORM, f"QQ {bot.self_id} disconnected; waiting for a OneBot client to reconnect")
 
     matchers.register()
     adapter = nonebot.get_adapter(Adapter)
@@ -76,26 +82,9 @@ def _init(cfg: Config, token: str) -> OneBotAdapter:
     return adapter
 
 
-class _Server(uvicorn.Server):
-    """uvicorn without its own signal handlers: `springfest run` owns SIGINT/SIGTERM and cancels us."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as e:
-        sock.close()
-        raise OSError(f"onebot: cannot listen on {host}:{port} ({e.strerror}); set onebot.port in config.yaml "
-                      "to another port") from None
-    sock.set_inheritable(True)
-    return sock
+def _clients() -> list[str]:
+    """The QQ numbers of the OneBot clients connected now."""
+    return [self_id for self_id, bot in nonebot.get_bots().items() if isinstance(bot, Bot)]
 
 
 async def serve(app: BotApp, cfg: Config) -> None:
@@ -106,10 +95,14 @@ async def serve(app: BotApp, cfg: Config) -> None:
                             "same token in NapCat's or Lagrange's reverse WebSocket settings")
     _init(cfg, token)
     runtime.install(app, cfg)
-    sock = _bind(cfg.onebot.host, cfg.onebot.port)
-    config = uvicorn.Config(nonebot.get_asgi(), log_level="warning", lifespan="on",
-                            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
-    server = _Server(config)
+    try:
+        sock = bind(cfg.onebot.host, cfg.onebot.port, hint="set onebot.port in config.yaml to another port")
+    except OSError as e:  # another program has the port: maybe for a while (the last run still stopping)
+        raise PlatformDown(f"onebot: {e}") from None
+    # Our logging, not uvicorn's own (its handlers would bypass the format springfest run set up).
+    config = uvicorn.Config(nonebot.get_asgi(), log_config=None, log_level="warning", access_log=False,
+                            lifespan="on", timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
+    server = Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]), name="onebot-server")
     try:
         while not server.started and not task.done():
@@ -117,6 +110,8 @@ async def serve(app: BotApp, cfg: Config) -> None:
         if server.started:
             host, port = sock.getsockname()[:2]
             print(f"SpringFestQA QQ (OneBot v11): ws://{host}:{port}{WS_PATH}", flush=True)
+            if not _clients():
+                HEALTH.down(PLATFORM, f"no OneBot client connected yet (it connects to ws://{host}:{port}{WS_PATH})")
         await asyncio.shield(task)
     except asyncio.CancelledError:
         server.should_exit = True

@@ -1,14 +1,16 @@
 """End to end, without NoneBot internals: `springfest run --only onebot` in its own process, and a fake
 OneBot v11 client (as NapCat is one) connecting to it over a real WebSocket on 127.0.0.1 with X-Self-ID and
 the access token, posting group events with at, reply and text segments and answering the bot's API calls
-(send_group_msg, get_msg, delete_msg, set_msg_emoji_like) with OneBot responses.
+(send_group_msg, get_msg, delete_msg, set_msg_emoji_like) with OneBot responses; /healthz follows the client.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 
+import aiohttp
 import pytest
 import websockets
 import yaml
@@ -29,11 +31,13 @@ def answers(item: str, style: str) -> list[str]:
     return next(i for i in items if i["id"] == item)["answers"][style]
 
 
-def started(tmp_path: Path, **onebot) -> tuple[Process, int]:
+def started(tmp_path: Path, metrics_port: int | None = None, **onebot) -> tuple[Process, int]:
     data = copy_mini(tmp_path)
     port = free_port()
-    config = write_config(tmp_path, data, onebot={"enabled": True, "port": port, **onebot},
-                          access={"owners": [OWNER]})
+    # A test group talks faster than a family: the send budget is the default's three times.
+    onebot = {"enabled": True, "port": port, "group_messages_per_minute": 30, **onebot}
+    metrics = {"enabled": True, "port": metrics_port} if metrics_port else {"enabled": False}
+    config = write_config(tmp_path, data, onebot=onebot, access={"owners": [OWNER]}, metrics=metrics)
     return Process.springfest(config, tmp_path / "springfest.log", env={"ONEBOT_ACCESS_TOKEN": TOKEN}).start(), port
 
 
@@ -194,3 +198,31 @@ async def test_faults_are_logged_and_nothing_is_lost(run):
     assert late["params"]["message"][0] == reply(event["message_id"])
 
     assert proc.alive() and TOKEN not in proc.log()
+
+
+async def test_healthz_follows_the_onebot_client(run):
+    metrics = free_port()
+    proc, port = run(metrics_port=metrics)
+    healthz = f"http://127.0.0.1:{metrics}/healthz"
+
+    async def health() -> tuple[int, str]:
+        async with aiohttp.ClientSession() as session, session.get(healthz) as response:
+            return response.status, await response.text()
+
+    async def until(status: int, text: str) -> None:
+        for _ in range(300):
+            with contextlib.suppress(aiohttp.ClientConnectionError):
+                got = await health()
+                if got[0] == status and text in got[1]:
+                    return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"/healthz never said {status} {text!r}: {await health()}")
+
+    await until(503, f"onebot: no OneBot client connected yet (it connects to ws://127.0.0.1:{port}/onebot/v11/ws)")
+    client = FakeOneBot(port, token=TOKEN)
+    await client.connect()
+    await until(200, '{"ok":true}')
+    await client.drop()
+    await until(503, f"onebot: QQ {SELF_ID} disconnected; waiting for a OneBot client to reconnect")
+    await client.connect()
+    await until(200, '{"ok":true}')
