@@ -251,6 +251,33 @@ def calibrate(judge: Judge, rows: list[Row]) -> None:
             best_t, best_nll = t, nll
     print(f"\nbest topic temperature: {best_t}")
     cal = replace(base, topic_temperature=best_t)
+    labelled = [r for r in qs if r.item]
+    print("\nTemperature of the item softmax (negative log-likelihood of the right item, labelled questions):\n")
+    print("| T | NLL |")
+    print("|---:|---:|")
+    best_i, best_nll = None, math.inf
+    for t in (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6):
+        c = replace(cal, item_temperature=t)
+        nll = 0.0
+        for r in labelled:
+            text = normalize(r.text)[0] or r.text
+            intent = judge.engine.intent.predict(text, judge.vector(text), c, items_for=30)
+            p_item = next((p for i, _, p in intent.items if i == r.item), 0.0)
+            nll -= math.log(max(p_item, 1e-9))
+        nll /= max(1, len(labelled))
+        print(f"| {t} | {nll:.3f} |")
+        if nll < best_nll:
+            best_i, best_nll = t, nll
+    print(f"\nbest item temperature: {best_i}")
+    cal = replace(cal, item_temperature=best_i)
+    print("\nItem threshold (labelled dev questions whose topic is right): how many get the item tier, how often "
+          "that item is the right one:\n")
+    print("| item threshold | item tier | right item in the item tier |")
+    print("|---:|---:|---:|")
+    for it in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
+        us = [(judge.understand(r.text, calibration=cal, thresholds=(it, 0.0)), r) for r in labelled]
+        tier = [(u, r) for u, r in us if u.tier == "item"]
+        print(f"| {it} | {pct(len(tier), len(us))} | {pct(sum(u.item == r.item for u, r in tier), len(tier))} |")
     print("\nFollow-up weight (topic right on dev follow-ups; chat lines said right after a question stay none):\n")
     print("| weight | follow-ups: topic right | chat lines after a question: fallback or smalltalk |")
     print("|---:|---:|---:|")

@@ -205,21 +205,31 @@ class BotApp(AnswerAgain):
     ) -> AsyncIterator[Reply]:
         """Answer `text`, or (if it holds no question) the message it replies to, or say what is missing."""
         question = self._question_in(text)
+        earlier = None
+        if msg.reply_to_bot and msg.reply_to_message_id:
+            earlier = self.store.record_for_message(chat, msg.reply_to_message_id)
         if question is None and msg.reply_to_text:
             question = self._question_in(msg.reply_to_text)
             if question is None:
                 yield Reply(t(lang, "no_question"))
                 return
-            if msg.reply_to_bot and msg.reply_to_message_id:  # "/sarcastic" on the bot's own answer
-                earlier = self.store.record_for_message(chat, msg.reply_to_message_id)
-                question = earlier.question if earlier else question
+            if earlier is not None:  # "/sarcastic" on the bot's own answer
+                question = earlier.question
         if question is None:
             key, command = empty if not without_mentions(text) else ("no_question", "")
             yield Reply(t(lang, key, command=command))
             return
         record = Record(new_record_id(), chat, question, style, "", lang, context=list(context or []))
-        async for reply in self._answer(record, exclude=[]):
+        async for reply in self._answer(record, exclude=[], prior_topic=self._last_topic(chat, earlier)):
             yield reply
+
+    def _last_topic(self, chat: str, earlier: Record | None) -> str | None:
+        """What the chat was just talking about: the answer this message replies to, else the chat's latest
+        answer within knowledge.followup_minutes. A fragment (照片呢？) leans to it; see Engine.answer."""
+        if earlier is not None and earlier.topic:
+            return earlier.topic
+        since = self.store.clock() - 60 * self.cfg.knowledge.followup_minutes
+        return self.store.recent_topic(chat, since)
 
     def _question_in(self, text: str | None) -> str | None:
         """The raw text when it contains a question, else None (only mentions, emoji, stickers)."""
@@ -231,11 +241,14 @@ class BotApp(AnswerAgain):
             return None
         return text
 
-    async def _answer(self, record: Record, exclude: list[str]) -> AsyncIterator[Reply]:
-        """Stream the engine's answer for `record`, then save it and yield the final Reply with buttons."""
+    async def _answer(self, record: Record, exclude: list[str], prior_topic: str | None = None) -> AsyncIterator[Reply]:
+        """Stream the engine's answer for `record`, then save it and yield the final Reply with buttons.
+
+        A record answered again (another style, 换一个) keeps the topic it was understood in."""
         started = time.perf_counter()
         answer = await self.engine.answer(
-            record.question, record.style, exclude=exclude, context=record.context
+            record.question, record.style, exclude=exclude, context=record.context,
+            prior_topic=prior_topic or record.topic,
         )
         previous: str | None = None
         async for _ in answer:
@@ -247,6 +260,8 @@ class BotApp(AnswerAgain):
         record.question = answer.question or record.question
         record.truncated = record.truncated or answer.truncated
         record.text = answer.text
+        if answer.understanding is not None:
+            record.topic = answer.understanding.topic
         record.shown.setdefault(record.style, [])
         if answer.id not in record.shown[record.style]:
             record.shown[record.style].append(answer.id)

@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS records (
     shown TEXT NOT NULL DEFAULT '{}',    -- {style: [answer ids already shown]}
     context TEXT NOT NULL DEFAULT '[]',  -- earlier [question, answer] turns of a follow-up
     truncated INTEGER NOT NULL DEFAULT 0,
-    updated REAL NOT NULL
+    updated REAL NOT NULL,
+    topic TEXT                     -- the topic the engine understood (a follow-up leans to it)
 );
 CREATE INDEX IF NOT EXISTS records_by_message ON records (chat, message_id);
 CREATE INDEX IF NOT EXISTS records_by_age ON records (updated);
@@ -52,6 +53,9 @@ CREATE TABLE IF NOT EXISTS buckets (
 """
 
 
+_RECORD_COLUMNS = "id, chat, message_id, question, style, text, lang, shown, context, truncated, topic"
+
+
 @dataclass
 class Record:
     """One answer on screen: what its buttons refer to."""
@@ -66,6 +70,7 @@ class Record:
     context: list[tuple[str, str]] = field(default_factory=list)
     truncated: bool = False
     message_id: str | None = None
+    topic: str | None = None  # what the engine understood the question to be about
 
 
 @dataclass(frozen=True)
@@ -93,12 +98,15 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")  # durable across crashes of the process, fast
         self.db.executescript(SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(records)")}
+        if "topic" not in columns:  # a state file from before topics were kept
+            self.db.execute("ALTER TABLE records ADD COLUMN topic TEXT")
 
     # -- answer records ---------------------------------------------------------------------------
     def save_record(self, r: Record) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO records (id, chat, message_id, question, style, text, lang, shown,"
-            " context, truncated, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            " context, truncated, updated, topic) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 r.id,
                 r.chat,
@@ -111,25 +119,33 @@ class Store:
                 json.dumps(r.context, ensure_ascii=False),
                 int(r.truncated),
                 self.clock(),
+                r.topic,
             ),
         )
 
     def record(self, record_id: str) -> Record | None:
-        row = self.db.execute("SELECT * FROM records WHERE id = ?", (record_id,)).fetchone()
+        row = self.db.execute(f"SELECT {_RECORD_COLUMNS} FROM records WHERE id = ?", (record_id,)).fetchone()
         return self._record(row) if row else None
 
     def record_for_message(self, chat: str, message_id: str) -> Record | None:
         row = self.db.execute(
-            "SELECT * FROM records WHERE chat = ? AND message_id = ? ORDER BY updated DESC",
+            f"SELECT {_RECORD_COLUMNS} FROM records WHERE chat = ? AND message_id = ? ORDER BY updated DESC",
             (chat, message_id),
         ).fetchone()
         return self._record(row) if row else None
+
+    def recent_topic(self, chat: str, since: float) -> str | None:
+        """The topic of the chat's latest answer updated after `since` (epoch seconds), if any."""
+        row = self.db.execute(
+            "SELECT topic FROM records WHERE chat = ? AND updated >= ? AND topic IS NOT NULL"
+            " ORDER BY updated DESC LIMIT 1", (chat, since)).fetchone()
+        return row[0] if row else None
 
     def set_message(self, record_id: str, message_id: str) -> None:
         self.db.execute("UPDATE records SET message_id = ? WHERE id = ?", (message_id, record_id))
 
     def _record(self, row: tuple) -> Record:
-        (rid, chat, message_id, question, style, text, lang, shown, context, truncated, _updated) = row
+        (rid, chat, message_id, question, style, text, lang, shown, context, truncated, topic) = row
         return Record(
             rid,
             chat,
@@ -141,6 +157,7 @@ class Store:
             [tuple(turn) for turn in json.loads(context)],
             bool(truncated),
             message_id,
+            topic,
         )
 
     # -- chat settings ----------------------------------------------------------------------------
