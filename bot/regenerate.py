@@ -117,7 +117,7 @@ class AnswerAgain:
         the earlier message."""
         record = Record(new_record_id(), earlier.chat, earlier.question, style, "", earlier.lang,
                         shown={k: list(v) for k, v in earlier.shown.items()}, context=list(earlier.context),
-                        truncated=earlier.truncated)
+                        truncated=earlier.truncated, topic=earlier.topic)  # understood as it was the first time
         return _replacing(self._answer(record, record.shown.get(style, [])), earlier.message_id)
 
     def replied_answer(self, msg: IncomingMessage, chat: str) -> Record | None:

@@ -161,3 +161,20 @@ async def test_help_on_qq_tells_how_to_switch_without_buttons(make_app):
     [help_] = await replies(app.on_message(msg("/help", mentions_bot=True)))
     assert "换一个" in help_.text and "/委婉" in help_.text and "按钮" not in help_.text
     assert "按钮" in app.help_text("zh", platform="telegram")
+
+
+async def test_answering_again_keeps_the_topic_the_question_was_understood_in(make_app, engine):
+    # "那去年呢？" means last year's pay only after a salary question; answered again much later (by a reply
+    # on its answer), it is still about pay, as a button press on Telegram would keep it.
+    clock = Clock()
+    app = make_app(clock=clock)
+    salary = {*engine.corpus.items["salary-how-much"].answers["deflect"],
+              *engine.corpus.topic_answers["salary"]["deflect"]}
+    [first] = await replies(app.on_message(msg("@bot 你一个月挣多少钱？", mentions_bot=True)))
+    await app.sent(first.record_id, "500")
+    [fragment] = await replies(app.on_message(msg("@bot 那去年呢？", mentions_bot=True, message_id="11")))
+    await app.sent(fragment.record_id, "501")
+    clock.now += 3600  # the chat's last topic has long expired
+    [again] = await replies(app.on_message(msg("/转移", reply_to_bot=True, reply_to_message_id="501",
+                                               reply_to_text=fragment.text, message_id="12")))
+    assert again.text in salary and again.replaces == "501"
