@@ -24,7 +24,9 @@ from adapters.health import HEALTH
 from adapters.listen import Server, bind
 from adapters.nonebot import logs, matchers, runtime
 from adapters.nonebot.events import PLATFORM
-from bot.app import BotApp
+from adapters.nonebot.handlers import FAILED
+from adapters.nonebot.limits import describe
+from bot.app import DEFAULT_BOT_NAME, BotApp
 from bot.config import Config
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,7 @@ def _init(cfg: Config, token: str) -> OneBotAdapter:
             log.info("onebot: QQ %s connected", bot.self_id)
             print(f"SpringFestQA QQ: {bot.self_id} connected", flush=True)  # shown without -v, like the URL
             HEALTH.up(PLATFORM)
+            await _learn_name(bot)
 
         @driver.on_bot_disconnect
         async def _disconnected(bot: Bot) -> None:
@@ -80,6 +83,19 @@ def _init(cfg: Config, token: str) -> OneBotAdapter:
     if adapter.onebot_config.onebot_access_token != token:  # NoneBot was set up before us, another way
         raise PlatformFatal("NoneBot was already initialised with another OneBot access token")
     return adapter
+
+
+async def _learn_name(bot: Bot) -> None:
+    """The account's nickname, for the help text's "@<name> 你什么时候结婚？" (get_login_info, OneBot v11)."""
+    rt = runtime.current()
+    try:
+        info = await bot.get_login_info()
+    except FAILED as e:
+        log.info("onebot: could not read the account's nickname (%s); the help text says @%s", describe(e),
+                 DEFAULT_BOT_NAME)
+        return
+    if rt is not None and info.get("nickname"):
+        rt.app.set_bot_name(PLATFORM, str(info["nickname"]))
 
 
 def _clients() -> list[str]:

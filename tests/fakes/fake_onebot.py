@@ -3,8 +3,8 @@ answers the bot's API calls, over a real WebSocket (the `websockets` library) to
 
 It keeps every message of its chats (the users' and the ones the bot sends), so `get_msg` returns what
 NapCat would (sender, segments) and replies and reactions refer to real messages. It answers `send_msg`,
-`send_group_msg`, `send_private_msg`, `get_msg`, `delete_msg` and `set_msg_emoji_like` with OneBot responses
-(`{"status", "retcode", "data", "echo"}`), and can be told to answer a call with a failure (`retcode` ≠ 0).
+`send_group_msg`, `send_private_msg`, `get_msg`, `delete_msg`, `set_msg_emoji_like` and `get_login_info` with
+OneBot responses (`{"status", "retcode", "data", "echo"}`), and can be told to answer a call with a failure (`retcode` ≠ 0).
 Nothing of NoneBot is imported: this is the other side of the protocol.
 """
 
@@ -21,6 +21,7 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 SELF_ID = 10000  # the bot's QQ number
+NICKNAME = "春节问答"  # ...and its nickname
 WS_PATH = "/onebot/v11/ws"
 
 
@@ -147,9 +148,11 @@ class FakeOneBot:
             mid = next(self._ids)
             group = params.get("group_id")
             kind = params.get("message_type") or ("group" if group is not None else "private")
-            self._keep(mid, kind, {"user_id": self.self_id, "nickname": "春节问答"}, params["message"],
+            self._keep(mid, kind, {"user_id": self.self_id, "nickname": NICKNAME}, params["message"],
                        **({"group_id": group} if group is not None else {}))
             return ok({"message_id": mid})
+        if action == "get_login_info":
+            return ok({"user_id": self.self_id, "nickname": NICKNAME})
         if action == "get_msg":
             found = self.messages.get(int(params["message_id"]))
             return ok(found) if found else failed(1404, "消息不存在")

@@ -15,7 +15,7 @@ import pytest
 import websockets
 import yaml
 from conftest import MINI, copy_mini, write_config
-from fakes.fake_onebot import SELF_ID, FakeOneBot, at, failed, plain, reply, text
+from fakes.fake_onebot import NICKNAME, SELF_ID, FakeOneBot, at, failed, plain, reply, text
 
 from .process import Process, free_port
 
@@ -200,7 +200,7 @@ async def test_faults_are_logged_and_nothing_is_lost(run):
     assert proc.alive() and TOKEN not in proc.log()
 
 
-async def test_healthz_follows_the_onebot_client(run):
+async def test_healthz_follows_the_onebot_client_and_help_names_the_account(run):
     metrics = free_port()
     proc, port = run(metrics_port=metrics)
     healthz = f"http://127.0.0.1:{metrics}/healthz"
@@ -222,6 +222,11 @@ async def test_healthz_follows_the_onebot_client(run):
     client = FakeOneBot(port, token=TOKEN)
     await client.connect()
     await until(200, '{"ok":true}')
+    # On connecting, the bot asked the client for the account's nickname: the help text uses it.
+    await client.wait_calls("get_login_info")
+    await client.post(client.private_message(OWNER, [text("/help")]))
+    [helped] = await client.wait_calls("send_private_msg")
+    assert f"@{NICKNAME} 你什么时候结婚" in plain(helped["params"]["message"])
     await client.drop()
     await until(503, f"onebot: QQ {SELF_ID} disconnected; waiting for a OneBot client to reconnect")
     await client.connect()
