@@ -4,8 +4,8 @@ answers the bot's API calls, over a real WebSocket (the `websockets` library) to
 It keeps every message of its chats (the users' and the ones the bot sends), so `get_msg` returns what
 NapCat would (sender, segments) and replies and reactions refer to real messages. It answers `send_msg`,
 `send_group_msg`, `send_private_msg`, `get_msg`, `delete_msg`, `set_msg_emoji_like` and `get_login_info` with
-OneBot responses (`{"status", "retcode", "data", "echo"}`), and can be told to answer a call with a failure (`retcode` ≠ 0).
-Nothing of NoneBot is imported: this is the other side of the protocol.
+OneBot responses (`{"status", "retcode", "data", "echo"}`), and can be told to answer a call with a failure
+(`retcode` ≠ 0). Nothing of NoneBot is imported: this is the other side of the protocol.
 """
 
 from __future__ import annotations
