@@ -16,6 +16,12 @@ from engine.normalize import has_words, normalize
         ("你今年挣了多少，够买房不", "你今年挣了多少，够买房不"),  # a clause, not a form of address
         ("结婚了吗，小王", "结婚了吗，小王"),
         ("  有  对象   了吗  ", "有 对象 了吗"),
+        # Traditional characters and Cantonese, as the Mandarin the corpus is mostly written in. OpenCC keeps
+        # 搵 (not 揾), so the Cantonese rules see both spellings.
+        ("你拍拖未呀？", "你谈恋爱了没有呀？"),
+        ("返工搵緊幾錢一個月呀?", "上班挣多少钱一个月呀？"),
+        ("幾時買返間屋呀？", "什么时候买房呀？"),
+        ("哪时候回来欸?", "什么时候回来欸？"),
     ],
 )
 def test_normalise(raw, clean):
