@@ -2,6 +2,8 @@
 
     python bench/sample_replies.py --n 30 --out bench/eval/review-sheet.yaml     # write a sheet to fill in
     python bench/sample_replies.py --score bench/eval/review.yaml                 # count the verdicts
+    python bench/sample_replies.py --split dev --out /tmp/dev-sheet.yaml          # to look for what to fix
+    python bench/sample_replies.py --seed 2028 --avoid bench/eval/review*.yaml --out ...  # a fresh read
 
 The sheet holds, per default style, `n` questions drawn (seeded) from the held-out real wording
 (bench/eval/real.yaml, split `test`) with the reply the bot gives on the shipped corpus and
@@ -30,8 +32,10 @@ from bot.config import load_config  # noqa: E402
 from bot.wiring import build_engine  # noqa: E402
 
 
-async def sheet(n: int, seed: int) -> list[dict]:
-    rows = [r for r in load_sets() if r.kind == "real" and r.split == "test"]
+async def sheet(n: int, seed: str, split: str = "test", avoid: tuple[Path, ...] = ()) -> list[dict]:
+    # A question already read on an earlier sheet (per style) is not drawn again: a later sheet is a fresh read.
+    seen = {(r["style"], r["question"]) for path in avoid for r in yaml.safe_load(path.read_text("utf-8"))}
+    rows = [r for r in load_sets() if r.kind == "real" and r.split == split]
     with tempfile.TemporaryDirectory() as tmp:
         cfg_path = Path(tmp) / "config.yaml"
         cfg_path.write_text(yaml.safe_dump({
@@ -41,7 +45,8 @@ async def sheet(n: int, seed: int) -> list[dict]:
         out = []
         for style in engine.styles:
             rng = random.Random(f"{seed}-{style}")
-            for row in rng.sample(rows, min(n, len(rows))):
+            fresh = [r for r in rows if (style, r.text) not in seen]
+            for row in rng.sample(fresh, min(n, len(fresh))):
                 answer = await engine.answer(row.text, style)
                 out.append({"style": style, "question": row.text, "reply": await answer.collect(),
                             "send": None, "why": None})
@@ -68,13 +73,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=30, help="questions per style")
     ap.add_argument("--seed", default="2026")
+    ap.add_argument("--split", choices=("test", "dev"), default="test",
+                    help="held-out questions (test) for a measurement; dev ones to look for what to fix")
+    ap.add_argument("--avoid", type=Path, nargs="*", default=(), help="sheets whose questions are not drawn again")
     ap.add_argument("--out", type=Path, help="write the sheet here")
     ap.add_argument("--score", type=Path, help="count the verdicts of a filled-in sheet")
     args = ap.parse_args()
     if args.score:
         score(args.score)
         return
-    rows = asyncio.run(sheet(args.n, args.seed))
+    rows = asyncio.run(sheet(args.n, args.seed, args.split, tuple(args.avoid)))
     text = yaml.safe_dump(rows, allow_unicode=True, sort_keys=False, width=200)
     if args.out:
         args.out.write_text(text, encoding="utf-8")
