@@ -96,6 +96,11 @@ class BotApp(AnswerAgain):
             if event is not None:
                 self.inbox.done(*event)
 
+    def addressed(self, msg: IncomingMessage) -> bool:
+        """Whether the message asks anything of the bot at all (cheap: no access or state look-up). Adapters
+        write only these to the inbox: not every line of a family chat the bot happens to see."""
+        return classify(msg).kind != "ignore"
+
     def set_bot_name(self, platform: str, name: str) -> None:
         """The adapter reports the bot's name on its platform once it knows it (after logging in)."""
         self.bot_names[platform] = name

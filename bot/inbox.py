@@ -52,6 +52,7 @@ CREATE INDEX IF NOT EXISTS inbox_by_age ON inbox (received);
 KEEP_S = 86400.0
 TOO_OLD = "too_old"  # older than inbox.max_age_minutes
 WINDOW_CLOSED = "window_closed"  # past the platform's answer window (a Discord interaction, a QQ passive reply)
+NOT_AFTER_RESTART = -1.0  # the answer window of a kind that cannot be answered after a restart at all
 
 
 @dataclass(frozen=True)
