@@ -65,6 +65,8 @@ class UpdateInbox:
             events = [e for e in map(event_of, updates) if e is not None]
         except (ValueError, KeyError, TypeError):  # not a result: PTB reports whatever it is
             return
+        if not events:  # an empty long poll: no commit
+            return
         for event, fresh in zip(events, self.inbox.claim_many(events), strict=True):
             (self._claimed if fresh else self._again).add(int(event.event_id))
 
@@ -97,9 +99,12 @@ class UpdateInbox:
         if uid in self._running:
             yield False
             return
-        if uid not in self._claimed:  # not seen by getUpdates: webhook mode (or a kind not kept)
+        if uid not in self._claimed:  # not seen by getUpdates: webhook mode, or a kind not kept
             event = event_of(update.to_dict())
-            if event is not None and not self.inbox.claim(event):
+            if event is None:
+                yield True
+                return
+            if not self.inbox.claim(event):
                 yield False
                 return
         self._claimed.discard(uid)
