@@ -162,6 +162,8 @@ class Inbox:
             else:
                 self._live.add((platform, event_id))
                 todo.append(Event(platform, event_id, chat, kind, json.loads(payload), received))
+        if todo:
+            REDELIVERED.labels(platform).inc(len(todo))  # the metric's "answered after a restart"
         if todo or dropped:
             log.info("inbox: %s: answering %d events again that were open when it stopped; %d were too old "
                      "(dropped)", platform, len(todo), dropped)

@@ -8,7 +8,17 @@ import time
 import pytest
 
 pytest.register_assert_rewrite("fakes.fake_telegram")
-from fakes.fake_telegram import AUNT, GROUP, MARRIAGE, MENTION, UNCLE, FakeTelegram, user  # noqa: E402
+from fakes.fake_telegram import (  # noqa: E402
+    AUNT,
+    GROUP,
+    MARRIAGE,
+    MENTION,
+    UNCLE,
+    FakeTelegram,
+    answers,
+    button,
+    user,
+)
 from support.crash import answers_to, crash_and_restart  # noqa: E402
 
 from adapters.telegram.inbox import event_of  # noqa: E402
@@ -82,3 +92,20 @@ async def test_open_updates_are_answered_on_start_unless_older_than_the_max_age(
     assert answers_to(tg.fake, old) == [] and len(tg.fake.of("sendMessage")) == 2
     assert tg.running.app.inbox.state("telegram", str(old_raw["update_id"])) == "dropped"
     assert DROPPED.labels("telegram", "too_old")._value.get() == dropped + 1
+
+
+async def test_a_press_a_crash_left_open_is_answered_on_start(tg):
+    """A button press written down but not answered: after the restart the pressed answer is edited in place
+    (Telegram's spinner has long stopped; the edit has no time limit)."""
+    await tg.start(access={"open": True})
+    question = tg.fake.message(GROUP, user(AUNT), f"{MENTION} {MARRIAGE}", mention=True)
+    [answer] = await tg.reply_to(question)
+    await tg.stop()
+    tg.fake.press(GROUP, user(AUNT), answer, button(answer, "阴阳怪气"))
+    press = tg.fake.updates.pop()  # Telegram had it confirmed
+    _written_down(tg.cfg, json.loads(json.dumps(press)))
+    await tg.start()
+    await tg.fake.wait_for(lambda: tg.fake.of("editMessageText"))
+    edited = tg.fake.messages[(GROUP, answer["message_id"])]
+    assert edited["text"] in answers(tg.engine, "marriage-when", "sarcastic")
+    await tg.fake.wait_for(lambda: tg.running.app.inbox.state("telegram", str(press["update_id"])) == "answered")

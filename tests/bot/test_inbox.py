@@ -67,7 +67,9 @@ def test_open_events_are_replayed_after_a_restart_and_answered_once(path, clock)
     # The process dies here; a new one opens the same state file.
     again = inbox_at(path, clock)
     assert sample(INBOX_OPEN, "test") == 2
+    redelivered = sample(REDELIVERED, "test")
     todo = again.replay("test", max_age_s=600)
+    assert sample(REDELIVERED, "test") == redelivered + 2
     assert [(e.event_id, e.payload) for e in todo] == [("1", {"n": 1}), ("3", {"n": 3})]
     assert again.replay("test", max_age_s=600) == [], "in hand now: a second replay does not repeat them"
     assert again.claim(ev(1)) is False, "the platform redelivering one being replayed: answered once"
