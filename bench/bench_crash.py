@@ -32,6 +32,8 @@ async def main(mentions: int, chats: int) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"\n| kill -9 after {o.answered_before_kill} of {o.mentions} mentions ({chats} groups) | |\n|---|---|\n"
           f"| lost | {o.lost} |\n| answered twice | {o.duplicated} |\n"
+          f"| ...their first answer reached the fake this close to the kill, at most, ms "
+          f"| {1000 * o.duplicate_sent_around_kill_s:.0f} |\n"
           f"| restart to last answer (start-up included), s | {o.drain_s:.1f} |")
 
 

@@ -41,6 +41,7 @@ async def test_a_kill_9_in_a_busy_minute_loses_no_mention(tmp_path, mini_data):
     assert outcome.answered_before_kill < outcome.mentions, "killed before the burst was through"
     assert outcome.lost == 0, outcome
     assert outcome.duplicated <= chats, outcome
+    assert outcome.duplicate_sent_around_kill_s < 5, "a duplicate of an answer out well before the kill"
 
 
 def _raw(fake: FakeTelegram, msg: dict, *, confirmed: bool) -> dict:

@@ -28,6 +28,9 @@ class Outcome:
     lost: int  # mentions without a final answer after the restart drained
     duplicated: int  # mentions with more than one answer
     drain_s: float  # from the second start to the last mention answered
+    # For the duplicated ones: how far from the kill their first sendMessage reached the fake, at most (an
+    # answer under way when the process died, its message id never stored, is the one expected duplicate).
+    duplicate_sent_around_kill_s: float = 0.0
 
 
 def config(tmp: Path, data: Path, fake: FakeTelegram) -> Path:
@@ -51,6 +54,12 @@ def answers_to(fake: FakeTelegram, mention: dict) -> list[dict]:
             if m.get("reply_to_message", {}).get("message_id") == mention["message_id"] and m.get("reply_markup")]
 
 
+def _first_send(fake: FakeTelegram, mention: dict) -> float:
+    chat, mid = mention["chat"]["id"], mention["message_id"]
+    return min(c.at for c in fake.of("sendMessage", chat)
+               if int((c.params.get("reply_parameters") or {}).get("message_id", 0)) == mid)
+
+
 async def crash_and_restart(tmp: Path, data: Path, *, mentions: int, chats: int, kill_at: float = 1 / 3,
                             timeout: float = 300) -> Outcome:
     fake = await FakeTelegram().start()
@@ -66,6 +75,7 @@ async def crash_and_restart(tmp: Path, data: Path, *, mentions: int, chats: int,
 
         await fake.wait_for(lambda: answered() >= mentions * kill_at, timeout=timeout)
         proc.send_signal(signal.SIGKILL)
+        killed = time.monotonic()
         await proc.wait()
         before = answered()
         started = time.perf_counter()
@@ -77,7 +87,9 @@ async def crash_and_restart(tmp: Path, data: Path, *, mentions: int, chats: int,
         drain = time.perf_counter() - started
         await asyncio.sleep(1.0)  # a late duplicate has time to show
         counts = [len(answers_to(fake, m)) for m in pushed]
-        return Outcome(mentions, before, counts.count(0), sum(1 for c in counts if c > 1), drain)
+        twice = [m for m, c in zip(pushed, counts, strict=True) if c > 1]
+        early = max((abs(killed - _first_send(fake, m)) for m in twice), default=0.0)
+        return Outcome(mentions, before, counts.count(0), len(twice), drain, early)
     finally:
         if proc.returncode is None:
             proc.send_signal(signal.SIGTERM)
