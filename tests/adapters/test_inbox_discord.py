@@ -54,3 +54,15 @@ async def test_a_mention_cut_off_by_a_crash_is_answered_after_the_restart(dc):
     assert dc.app.inbox.state("discord", interaction) == "dropped"
     assert DROPPED.labels("discord", "window_closed")._value.get() == dropped + 1
     assert fake.original(interaction) is None
+
+
+async def test_a_mention_the_gateway_dispatches_again_is_answered_once(dc):
+    """A gateway that replays events (a RESUME, a second session) delivers the same message id again."""
+    await dc.start(access={"open": True})
+    question = dc.fake.message(CHANNEL, AUNT, f"{MENTION} {MARRIAGE}", mentions=[BOT])
+    await dc.reply_to(question)
+    await dc.fake.wait_for(lambda: dc.app.inbox.state("discord", question["id"]) == "answered")
+    dc.fake._dispatch("MESSAGE_CREATE", question)
+    probe = dc.fake.message(CHANNEL, AUNT, f"{MENTION} {MARRIAGE}", mentions=[BOT])
+    await dc.reply_to(probe)
+    assert len(dc.fake.replies_to(question)) == 1
