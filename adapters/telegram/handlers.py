@@ -27,7 +27,7 @@ from telegram.request import BaseRequest
 
 from adapters.delivery import Delivered, Delivery
 from adapters.errors import delivery_errors
-from adapters.telegram.inbox import PLATFORM, UpdateInbox
+from adapters.telegram.inbox import PLATFORM, InboxQueue, UpdateInbox
 from adapters.telegram.limits import budget, call
 from adapters.telegram.request import AiohttpRequest
 from adapters.telegram.surface import MAX_CHARS, ChatSurface
@@ -152,6 +152,8 @@ def build_application(
     builder = builder.request(request or AiohttpRequest(POOL_SIZE))
     if updates_request is not None:
         builder = builder.get_updates_request(updates_request)
+    if inbox is not None:
+        builder = builder.update_queue(InboxQueue(inbox))
     application = builder.build()
     flood = budget(cfg.telegram.messages_per_second, cfg.telegram.group_messages_per_minute)
     application.bot_data[KEY] = Deps(app, Delivery(flood, edit_every_s=cfg.telegram.edit_interval_s))

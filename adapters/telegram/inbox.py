@@ -10,10 +10,11 @@ open ones younger than inbox.max_age_minutes are put back on the Application's u
 Telegram serves again the updates whose getUpdates offset was never confirmed (the last batch before a
 crash): those are already in the inbox, recognised by update_id, and one copy of each is answered at most.
 
-Webhook mode: PTB's webhook server puts the update on the queue and answers Telegram 200 before any code of
-ours runs, so the update is written down when its processing starts (`processing`). An update is lost only
-if the process dies in that moment (it sits in the queue for well under a millisecond when the bot is idle,
-longer under a burst: up to the time the queue takes to drain, PerChatProcessor's concurrency permitting).
+Webhook mode: PTB's webhook handler parses the update and puts it on the Application's update queue, then
+returns, and only then does tornado send Telegram the 200. The queue is an InboxQueue, which writes a new
+update down as it is put there (`queued`): before Telegram hears it arrived, so Telegram sends again what
+never reached the disk. The window left is the write itself: with synchronous=NORMAL (bot.store) a commit
+survives the process dying, not the machine losing power before the OS writes the WAL out.
 
 Inline queries are not kept: an inline answer is useless seconds later, when the user has typed on. A button
 press is replayed like a message: the pressed answer is edited in place, which has no time limit on
@@ -22,6 +23,7 @@ Telegram (only the spinner's toast does, and a late one is just logged).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -84,6 +86,17 @@ class UpdateInbox:
             await application.update_queue.put(update)
         return len(events)
 
+    def queued(self, update: object) -> None:
+        """An update put on the update queue: written down unless getUpdates or a replay already did."""
+        if not isinstance(update, Update) or not (update.message or update.callback_query):
+            return
+        uid = update.update_id
+        if uid in self._claimed or uid in self._again or uid in self._running:
+            return
+        event = event_of(update.to_dict())
+        if event is not None:
+            (self._claimed if self.inbox.claim(event) else self._again).add(uid)
+
     @contextlib.contextmanager
     def processing(self, update: object) -> Iterator[bool]:
         """Around processing one update: yields whether to process it (False: a copy of one answered, being
@@ -99,14 +112,9 @@ class UpdateInbox:
         if uid in self._running:
             yield False
             return
-        if uid not in self._claimed:  # not seen by getUpdates: webhook mode, or a kind not kept
-            event = event_of(update.to_dict())
-            if event is None:
-                yield True
-                return
-            if not self.inbox.claim(event):
-                yield False
-                return
+        if uid not in self._claimed:  # a kind not kept (inline queries)
+            yield True
+            return
         self._claimed.discard(uid)
         self._running.add(uid)
         try:
@@ -120,3 +128,15 @@ class UpdateInbox:
         for uid in self._claimed:
             self.inbox.release(PLATFORM, str(uid))
         self._claimed.clear()
+
+
+class InboxQueue(asyncio.Queue):
+    """The Application's update queue: every update put on it goes past the inbox first (UpdateInbox.queued)."""
+
+    def __init__(self, inbox: UpdateInbox) -> None:
+        super().__init__()
+        self.inbox = inbox
+
+    def put_nowait(self, item: object) -> None:  # Queue.put ends here too
+        self.inbox.queued(item)
+        super().put_nowait(item)

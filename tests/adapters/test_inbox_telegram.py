@@ -13,6 +13,7 @@ from fakes.fake_telegram import (  # noqa: E402
     GROUP,
     MARRIAGE,
     MENTION,
+    TOKEN,
     UNCLE,
     FakeTelegram,
     answers,
@@ -110,3 +111,35 @@ async def test_a_press_a_crash_left_open_is_answered_on_start(tg):
     edited = tg.fake.messages[(GROUP, answer["message_id"])]
     assert edited["text"] in answers(tg.engine, "marriage-when", "sarcastic")
     await tg.fake.wait_for(lambda: tg.running.app.inbox.state("telegram", str(press["update_id"])) == "answered")
+
+
+async def test_webhook_updates_are_written_down_as_they_are_queued_and_a_resent_one_answered_once(tg):
+    """Webhook mode: PTB's webhook handler puts each update on the Application's update queue and only then
+    lets tornado answer Telegram 200 (tornado is not installed here: the test puts them as the handler does)."""
+    from telegram import Update
+
+    from adapters.telegram.handlers import build_application
+    from adapters.telegram.inbox import UpdateInbox
+    from bot.app import BotApp
+
+    cfg = tg.make_cfg(access={"open": True})
+    app = BotApp(tg.engine, cfg, Store(cfg.path(cfg.state.path)))
+    application = build_application(app, cfg, TOKEN, base_url=tg.fake.base_url, inbox=UpdateInbox(app.inbox))
+    await application.initialize()
+    await application.start()
+    try:
+        question = tg.fake.message(GROUP, user(AUNT), f"{MENTION} {MARRIAGE}", mention=True)
+        raw = _raw(tg.fake, question, confirmed=True)
+        await application.update_queue.put(Update.de_json(raw, application.bot))
+        assert app.inbox.state("telegram", str(raw["update_id"])) in ("open", "answered"), "on disk before the 200"
+        await tg.reply_to(question)
+        await tg.fake.wait_for(lambda: app.inbox.state("telegram", str(raw["update_id"])) == "answered")
+        await application.update_queue.put(Update.de_json(raw, application.bot))  # Telegram sends it again
+        probe = tg.fake.message(GROUP, user(AUNT), f"{MENTION} {MARRIAGE}", mention=True)
+        await application.update_queue.put(Update.de_json(_raw(tg.fake, probe, confirmed=True), application.bot))
+        await tg.reply_to(probe)
+        assert len(answers_to(tg.fake, question)) == 1
+    finally:
+        await application.stop()
+        await application.shutdown()
+        await app.aclose()
