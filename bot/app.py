@@ -15,6 +15,7 @@ from bot import metrics
 from bot.access import Access, Verdict
 from bot.buttons import Action, new_record_id
 from bot.config import Config
+from bot.inbox import Inbox
 from bot.ratelimit import RateLimiter
 from bot.regenerate import AnswerAgain
 from bot.store import Record, Store
@@ -42,6 +43,7 @@ class BotApp(AnswerAgain):
         self.access = Access(cfg.access, store)
         self.limits = RateLimiter(cfg.access.rate_limit, store)
         self.bot_names: dict[str, str] = {}  # platform -> the bot's name there (@username), for help text
+        self.inbox = Inbox(store)  # incoming events written down until answered (adapters claim and mark them)
         self._pruned_at = 0.0
         self.prune()
 
@@ -84,9 +86,20 @@ class BotApp(AnswerAgain):
             log.exception("answering a message in %s failed", chat)
             yield Reply(t(lang, "error"))
 
-    async def sent(self, record_id: str, message_id: str) -> None:
-        """The adapter reports the platform message id that now shows the answer `record_id` (its buttons)."""
-        self.store.set_message(record_id, str(message_id))
+    async def sent(self, record_id: str, message_id: str, *, event: tuple[str, str] | None = None) -> None:
+        """The adapter reports the platform message id that now shows the answer `record_id` (its buttons).
+
+        `event` (platform, event id): the inbox event this answers, marked answered in the same commit, so
+        a crash can never leave an answer on screen whose question is answered again after the restart."""
+        with self.store.transaction():
+            self.store.set_message(record_id, str(message_id))
+            if event is not None:
+                self.inbox.done(*event)
+
+    def addressed(self, msg: IncomingMessage) -> bool:
+        """Whether the message asks anything of the bot at all (cheap: no access or state look-up). Adapters
+        write only these to the inbox: not every line of a family chat the bot happens to see."""
+        return classify(msg).kind != "ignore"
 
     def set_bot_name(self, platform: str, name: str) -> None:
         """The adapter reports the bot's name on its platform once it knows it (after logging in)."""
@@ -312,8 +325,13 @@ class BotApp(AnswerAgain):
         """Forget answer records older than state.retention_days."""
         self._pruned_at = self.clock()
         gone = self.store.prune(self.cfg.state.retention_days * 86400)
+        self.inbox.prune()
         if gone:
             log.info("retention: deleted %d old answer records", gone)
+
+    @property
+    def inbox_max_age_s(self) -> float:
+        return 60 * self.cfg.inbox.max_age_minutes
 
     def _maybe_prune(self) -> None:
         if self.clock() - self._pruned_at > PRUNE_EVERY_S:

@@ -111,6 +111,12 @@ class StateConfig(_Section):
     retention_days: float = Field(30, gt=0)
 
 
+class InboxConfig(_Section):
+    # Events still unanswered when the bot stopped are answered on start if at most this old (at most a day:
+    # bot.inbox keeps a day of history to recognise redeliveries).
+    max_age_minutes: float = Field(10, ge=0, le=1440)
+
+
 class RateLimitConfig(_Section):
     per_user_per_minute: int = Field(6, ge=1)
     per_chat_per_minute: int = Field(20, ge=1)
@@ -195,6 +201,7 @@ class Config(_Section):
     styles: StylesConfig = StylesConfig()
     question: QuestionConfig = QuestionConfig()
     state: StateConfig = StateConfig()
+    inbox: InboxConfig = InboxConfig()
     access: AccessConfig = AccessConfig()
     telegram: TelegramConfig = TelegramConfig()
     discord: DiscordConfig = DiscordConfig()

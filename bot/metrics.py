@@ -1,7 +1,7 @@
 """Every Prometheus metric of SpringFestQA, in one place (served at /metrics by adapters/ops_server.py).
 
 They live in prometheus_client's default registry, next to its process metrics (memory, CPU, open files).
-The inbox metrics are defined here and set by the inbox once it exists; until then they show no samples.
+The inbox metrics are set by bot.inbox.
 """
 
 from __future__ import annotations

@@ -6,10 +6,11 @@ statement (well under a millisecond in WAL mode), so it runs on the event loop w
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,6 +102,17 @@ class Store:
         columns = {row[1] for row in self.db.execute("PRAGMA table_info(records)")}
         if "topic" not in columns:  # a state file from before topics were kept
             self.db.execute("ALTER TABLE records ADD COLUMN topic TEXT")
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Several statements as one commit: all or nothing across a crash, and one commit's cost."""
+        self.db.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
 
     # -- answer records ---------------------------------------------------------------------------
     def save_record(self, r: Record) -> None:

@@ -4,6 +4,12 @@ adapters.discord.surfaces.
 
 Interactions are answered within Discord's 3 seconds: when the bot layer has nothing to show by then, the
 interaction is deferred first and the answer edited in afterwards.
+
+The inbox (bot.inbox): a mention is written down before it is answered, with what it takes to answer it
+again (the neutral message, its channel and message id), since the gateway never delivers an event twice.
+On the first READY after a start, the ones still open are answered, replying by reference to the original
+message. Interactions are written down too, but only to be counted: after a restart their token and their
+3 seconds are gone, so the open ones are dropped.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from adapters.health import HEALTH
 from adapters.redact import redact
 from bot.app import BotApp
 from bot.config import Config
+from bot.inbox import NOT_AFTER_RESTART, Event, message_from, message_payload
 from bot.types import ButtonPress, IncomingMessage, Reply
 
 log = logging.getLogger(__name__)
@@ -66,6 +73,7 @@ class SpringFestClient(discord.Client):
         self.tree = app_commands.CommandTree(self)
         self.sync_backoff = sync_backoff
         self._sync: asyncio.Task | None = None
+        self._replay: asyncio.Task | None = None
         self.delivery = Delivery(budget(cfg.discord.messages_per_5s), edit_every_s=EDIT_EVERY_S)
 
     async def setup_hook(self) -> None:
@@ -83,13 +91,16 @@ class SpringFestClient(discord.Client):
             self.app.set_bot_name("discord", self.user.name)
 
     async def close(self) -> None:
-        if self._sync is not None:
-            self._sync.cancel()
+        for task in (self._sync, self._replay):
+            if task is not None:
+                task.cancel()
         await super().close()
 
     async def on_ready(self) -> None:
         HEALTH.up(PLATFORM)
         log.info("discord: running as %s in %d servers", self.user, len(self.guilds))
+        if self._replay is None:  # READY comes again after a reconnect: the open ones are answered once
+            self._replay = asyncio.create_task(self._answer_open(), name="discord-inbox-replay")
 
     async def on_resumed(self) -> None:
         HEALTH.up(PLATFORM)
@@ -103,16 +114,51 @@ class SpringFestClient(discord.Client):
         if self.user is None:
             return
         incoming = to_incoming(message, self.user)
-        if incoming is None:
+        if incoming is None or not self.app.addressed(incoming):
             return
-        surface = ChannelSurface(message.channel, message if not incoming.is_private else None)
-        with delivery_errors(f"channel {message.channel.id}", GONE):
-            await self._sent(await self.delivery.deliver(surface, self.app.on_message(incoming)))
+        reply_to = None if incoming.is_private else message.id
+        payload = {"message": message_payload(incoming), "channel": message.channel.id, "reply_to": reply_to}
+        if not self.app.inbox.claim(Event(PLATFORM, incoming.message_id, incoming.chat, "message", payload)):
+            return  # a gateway replay of one answered already
+        await self._answer_message(message.channel, message if reply_to else None, incoming)
 
-    async def _sent(self, delivered: Delivered) -> None:
-        """Tell the bot which message now shows its answer (so presses on its buttons are recognised)."""
+    async def _answer_message(self, channel: discord.abc.Messageable,
+                              reply_to: discord.Message | discord.PartialMessage | None,
+                              incoming: IncomingMessage) -> None:
+        surface = ChannelSurface(channel, reply_to)  # type: ignore[arg-type] - a PartialMessage replies as well
+        event = (PLATFORM, incoming.message_id)
+        with self.app.inbox.answering(*event), delivery_errors(f"channel {surface.chat}", GONE):
+            await self._sent(await self.delivery.deliver(surface, self.app.on_message(incoming)), event)
+
+    async def _answer_open(self) -> None:
+        """Answer the mentions left open when the bot last stopped (inbox.max_age_minutes), each channel's in
+        order; drop the interactions."""
+        windows = {"command": NOT_AFTER_RESTART, "press": NOT_AFTER_RESTART}
+        by_channel: dict[int, list[Event]] = {}
+        for event in self.app.inbox.replay(PLATFORM, self.app.inbox_max_age_s, windows):
+            by_channel.setdefault(event.payload["channel"], []).append(event)
+
+        async def answer(channel_id: int, events: list[Event]) -> None:
+            channel = self.get_channel(channel_id) or self.get_partial_messageable(channel_id)
+            for event in events:
+                reply_to = event.payload["reply_to"]
+                message = channel.get_partial_message(reply_to) if reply_to else None  # type: ignore[union-attr]
+                try:
+                    await self._answer_message(channel, message, message_from(event.payload["message"]))  # type: ignore[arg-type]
+                except Exception:  # as discord.py's on_error would for a live event; the next one still goes
+                    log.exception("discord: answering message %s again failed", event.event_id)
+
+        await asyncio.gather(*(answer(c, events) for c, events in by_channel.items()))
+
+    async def _sent(self, delivered: Delivered, event: tuple[str, str] | None = None) -> None:
+        """Tell the bot which message now shows its answer (so presses on its buttons are recognised), and
+        that the inbox event it answers is done, in one commit."""
         if delivered.record_id and delivered.last_id:
-            await self.app.sent(delivered.record_id, delivered.last_id)
+            await self.app.sent(delivered.record_id, delivered.last_id, event=event)
+
+    def _claim_interaction(self, interaction: discord.Interaction, kind: str, chat: str) -> bool:
+        """Written down to be counted if a crash leaves it open (it cannot be answered after a restart)."""
+        return self.app.inbox.claim(Event(PLATFORM, str(interaction.id), chat, kind, {}))
 
     async def on_command(
         self, interaction: discord.Interaction, command: str, arg: str, target: discord.Message | None
@@ -134,7 +180,10 @@ class SpringFestClient(discord.Client):
             reply_to_message_id=str(target.id) if target else None,
             raw=interaction,
         )
-        with delivery_errors(f"interaction {interaction.id}", GONE):
+        if not self._claim_interaction(interaction, "command", incoming.chat):
+            return
+        with self.app.inbox.answering(PLATFORM, str(interaction.id)), \
+                delivery_errors(f"interaction {interaction.id}", GONE):
             await self._answer_interaction(interaction, self.app.on_message(incoming), press=False)
 
     async def on_press(self, interaction: discord.Interaction, data: str) -> None:
@@ -147,7 +196,10 @@ class SpringFestClient(discord.Client):
             data=data,
             raw=interaction,
         )
-        with delivery_errors(f"interaction {interaction.id}", GONE):
+        if not self._claim_interaction(interaction, "press", press.chat):
+            return
+        with self.app.inbox.answering(PLATFORM, str(interaction.id)), \
+                delivery_errors(f"interaction {interaction.id}", GONE):
             await self._answer_interaction(interaction, self.app.on_press(press), press=True)
 
     async def _answer_interaction(

@@ -3,19 +3,24 @@
 Every event takes the same path:
 
     accept   on_message / on_reaction: the event becomes a neutral message or request, or is not for the bot
-    persist  ← the inbox of the reliability issue (persist, answer, mark answered) hooks in at the top of
-               answer(), which every event goes through...
+    persist  answer(): a message for the bot is written to the inbox (bot.inbox) with where to reply...
     answer   answer(): BotApp's Replies shown on a ChatSurface (surface.py) by the shared delivery
              (adapters.delivery, the account's budget in limits.py)
     record   after(): which message shows the answer (BotApp.sent), reactions on it, the recall it asks for
-    mark     ← ...and at its end: the event is answered once after() is done.
+    mark     ...and marked answered with it (whatever the outcome; a cancelled answer stays open).
+
+When a OneBot client connects (on_connect), the messages still open from before a restart are answered,
+if at most inbox.max_age_minutes old. Reactions are not kept: a lost one is just pressed again.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+from nonebot.adapters import Bot as AnyBot
 from nonebot.adapters.onebot.v11 import ActionFailed, ApiNotAvailable, Bot, MessageEvent, NetworkError
 from nonebot.exception import WebSocketClosed
 
@@ -24,6 +29,7 @@ from adapters.nonebot import runtime
 from adapters.nonebot.events import PLATFORM, GroupMsgEmojiLikeNoticeEvent, chat_of, to_incoming
 from adapters.nonebot.limits import describe
 from adapters.nonebot.surface import ChatSurface
+from bot.inbox import Event, message_from, message_payload
 from bot.types import IncomingMessage, Regenerate, Reply, User
 
 log = logging.getLogger(__name__)
@@ -62,28 +68,37 @@ async def on_reaction(bot: Bot, event: GroupMsgEmojiLikeNoticeEvent) -> None:
 
 
 async def answer(bot: Bot, surface: ChatSurface, request: IncomingMessage | Regenerate, *,
-                 where: str) -> Delivered | None:
-    """Ask the bot about `request`, show its Replies on `surface`, then do what follows (after())."""
+                 where: str, claimed: bool = False) -> Delivered | None:
+    """Ask the bot about `request`, show its Replies on `surface`, then do what follows (after()).
+    `claimed`: the inbox already handed the message over (a replay)."""
     rt = _runtime()
     if rt is None:
         return None
-    asked = rt.app.on_message(request) if isinstance(request, IncomingMessage) else rt.app.on_regenerate(request)
-    replies = _quoting_replaced(surface, asked, recalling=rt.cfg.onebot.recall_replaced)
-    try:
-        delivered = await rt.delivery.deliver(surface, replies)
-    except FAILED as e:
-        log.warning("onebot: could not answer %s: %s", where, describe(e))
-        return None
-    await after(bot, surface, delivered)
+    kept = isinstance(request, IncomingMessage) and (claimed or rt.app.addressed(request))
+    if kept and not claimed:
+        payload = {"message": message_payload(request), "reply_to": surface.reply_to}
+        if not rt.app.inbox.claim(Event(PLATFORM, request.message_id, request.chat, "message", payload)):
+            return None  # posted again by the client: answered once
+    marking = rt.app.inbox.answering(PLATFORM, request.message_id) if kept else contextlib.nullcontext()
+    with marking:
+        asked = rt.app.on_message(request) if isinstance(request, IncomingMessage) else rt.app.on_regenerate(request)
+        replies = _quoting_replaced(surface, asked, recalling=rt.cfg.onebot.recall_replaced)
+        try:
+            delivered = await rt.delivery.deliver(surface, replies)
+        except FAILED as e:
+            log.warning("onebot: could not answer %s: %s", where, describe(e))
+            return None
+        await after(bot, surface, delivered, (PLATFORM, request.message_id) if kept else None)
     return delivered
 
 
-async def after(bot: Bot, surface: ChatSurface, delivered: Delivered) -> None:
-    """Record which message shows the answer; put the reaction buttons on it; recall the answer it replaces."""
+async def after(bot: Bot, surface: ChatSurface, delivered: Delivered, event: tuple[str, str] | None = None) -> None:
+    """Record which message shows the answer (and, in the same commit, that the inbox `event` is answered);
+    put the reaction buttons on it; recall the answer it replaces."""
     rt = _runtime()
     if rt is None or not delivered.record_id or not delivered.last_id:
         return
-    await rt.app.sent(delivered.record_id, delivered.last_id)
+    await rt.app.sent(delivered.record_id, delivered.last_id, event=event)
     onebot = rt.cfg.onebot
     if onebot.reactions and surface.group_id is not None:
         emojis = [onebot.reaction_emoji[k] for k in (*rt.app.styles, ANOTHER) if k in onebot.reaction_emoji]
@@ -99,6 +114,30 @@ async def after(bot: Bot, surface: ChatSurface, delivered: Delivered) -> None:
         except FAILED as e:
             log.warning("onebot: could not recall the replaced answer %s (QQ lets a member recall its own "
                         "messages for 2 minutes): %s", replaced, describe(e))
+
+
+_replays: set[asyncio.Task] = set()
+
+
+async def on_connect(bot: AnyBot) -> None:
+    """A OneBot client connected: answer what was left open before a restart, in the background (the answers'
+    API calls need the connection this hook is still setting up)."""
+    rt = runtime.current()
+    if rt is None or not isinstance(bot, Bot):
+        return
+    events = rt.app.inbox.replay(PLATFORM, rt.app.inbox_max_age_s)
+    if events:
+        task = asyncio.create_task(_answer_again(bot, events), name="onebot-inbox-replay")
+        _replays.add(task)
+        task.add_done_callback(_replays.discard)
+
+
+async def _answer_again(bot: Bot, events: list[Event]) -> None:
+    for event in events:
+        incoming = message_from(event.payload["message"])
+        surface = _surface(bot, incoming.chat, event.payload["reply_to"], incoming.user.lang)
+        await answer(bot, surface, incoming, where=f"message {incoming.message_id} in {incoming.chat} again",
+                     claimed=True)
 
 
 def _surface(bot: Bot, chat: str, reply_to: str, lang: str) -> ChatSurface:

@@ -45,6 +45,7 @@ def register() -> list[type[Matcher]]:
 
     driver.on_startup(start)
     driver.on_shutdown(runtime.stop)
+    driver.on_bot_connect(handlers.on_connect)  # the inbox: what a restart left unanswered
     return MATCHERS
 
 
@@ -56,5 +57,6 @@ def _official() -> type[Matcher] | None:
         from adapters.nonebot import official
     except ImportError:
         return None
+    nonebot.get_driver().on_bot_connect(official.on_connect)  # the inbox: what a restart left unanswered
     return on_message(rule=is_type(GroupAtMessageCreateEvent, C2CMessageCreateEvent), priority=PRIORITY,
                       handlers=[official.on_message])

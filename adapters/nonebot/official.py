@@ -12,14 +12,20 @@ number (`msg_seq`, 1 to 5) and the platform accepts each (message, number) once:
 pair is refused as a duplicate (code 40054005). So a send that failed on the network is sent again with the
 SAME number: if the first one got through after all, the platform drops the copy and the surface counts the
 reply as delivered. A 429 is waited out; a 5xx retried; both only while the window is open.
+
+The inbox (bot.inbox): a message is written down (the neutral message and the platform's event, which the
+replies need) before it is answered and marked answered after; when the bot connects again after a restart,
+the ones still open are answered if the 5-minute window (and inbox.max_age_minutes) allows, else dropped.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from datetime import datetime
 
+from nonebot.adapters import Bot as AnyBot
 from nonebot.adapters.qq import (
     ActionFailed,
     Bot,
@@ -35,6 +41,7 @@ from nonebot.adapters.qq.exception import QQAdapterException
 
 from adapters.delivery import TRANSIENT, Buttons, Surface, Verdict, Wait
 from adapters.nonebot import runtime
+from bot.inbox import Event
 from bot.metrics import RATE_LIMITED
 from bot.types import IncomingMessage, User
 
@@ -141,11 +148,41 @@ async def on_message(bot: Bot, event: GroupAtMessageCreateEvent | C2CMessageCrea
     if not surface.window_open():
         log.info("qqbot: message %s is older than the reply window; not answered", event.id)
         return
-    # The inbox hooks in here as in handlers.answer(): persist before, mark answered after.
-    try:
-        delivered = await rt.official.deliver(surface, rt.app.on_message(incoming))
-    except (QQAdapterException, WindowClosed) as e:  # refused, in audit, network, window closed
-        log.warning("qqbot: could not answer message %s in %s: %r", event.id, incoming.chat, e)
+    payload = {"group": isinstance(event, GroupAtMessageCreateEvent), "event": event.model_dump(mode="json")}
+    if not rt.app.inbox.claim(Event(PLATFORM, event.id, incoming.chat, "message", payload, received_at(event))):
+        return  # the platform sent it again: answered once
+    await _answer(rt, surface, incoming)
+
+
+async def _answer(rt: runtime.Runtime, surface: PassiveSurface, incoming: IncomingMessage) -> None:
+    with rt.app.inbox.answering(PLATFORM, incoming.message_id):
+        try:
+            delivered = await rt.official.deliver(surface, rt.app.on_message(incoming))
+        except (QQAdapterException, WindowClosed) as e:  # refused, in audit, network, window closed
+            log.warning("qqbot: could not answer message %s in %s: %r", incoming.message_id, incoming.chat, e)
+            return
+        if delivered.record_id and delivered.last_id:
+            await rt.app.sent(delivered.record_id, delivered.last_id, event=(PLATFORM, incoming.message_id))
+
+
+_replays: set[asyncio.Task] = set()
+
+
+async def on_connect(bot: AnyBot) -> None:
+    """Connected to the platform: answer what a restart left open, within the reply window, in the background
+    (the replies need the connection this hook is still setting up)."""
+    rt = runtime.current()
+    if rt is None or not isinstance(bot, Bot):
         return
-    if delivered.record_id and delivered.last_id:
-        await rt.app.sent(delivered.record_id, delivered.last_id)
+    events = rt.app.inbox.replay(PLATFORM, rt.app.inbox_max_age_s, {"message": REPLY_WINDOW_S})
+    if events:
+        task = asyncio.create_task(_answer_again(rt, bot, events), name="qqbot-inbox-replay")
+        _replays.add(task)
+        task.add_done_callback(_replays.discard)
+
+
+async def _answer_again(rt: runtime.Runtime, bot: Bot, events: list[Event]) -> None:
+    for stored in events:
+        kind = GroupAtMessageCreateEvent if stored.payload["group"] else C2CMessageCreateEvent
+        event = kind.model_validate(stored.payload["event"])
+        await _answer(rt, PassiveSurface(bot, event), to_incoming(event))

@@ -27,6 +27,7 @@ from telegram.request import BaseRequest
 
 from adapters.delivery import Delivered, Delivery
 from adapters.errors import delivery_errors
+from adapters.telegram.inbox import PLATFORM, InboxQueue, UpdateInbox
 from adapters.telegram.limits import budget, call
 from adapters.telegram.request import AiohttpRequest
 from adapters.telegram.surface import MAX_CHARS, ChatSurface
@@ -63,7 +64,7 @@ async def handle_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     deps = _deps(context)
     surface = ChatSurface(context.bot, message.chat.id, reply_to=message.message_id, thread_id=_thread(message))
     with delivery_errors(f"chat {message.chat.id}", UNDELIVERABLE, unless=(BadRequest,)):
-        await _sent(deps.app, await deps.delivery.deliver(surface, deps.app.on_message(incoming)))
+        await _sent(deps.app, await deps.delivery.deliver(surface, deps.app.on_message(incoming)), update)
 
 
 async def handle_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -84,7 +85,7 @@ async def handle_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         delivered = await deps.delivery.deliver(
             surface, deps.app.on_press(press), existing=press.message_id, on_first=on_first
         )
-        await _sent(deps.app, delivered)
+        await _sent(deps.app, delivered, update)
 
 
 def _thread(message) -> int | None:
@@ -92,10 +93,11 @@ def _thread(message) -> int | None:
     return message.message_thread_id if message.is_topic_message else None
 
 
-async def _sent(app: BotApp, delivered: Delivered) -> None:
-    """Tell the bot which message now shows its answer (so presses on its buttons are recognised)."""
+async def _sent(app: BotApp, delivered: Delivered, update: Update) -> None:
+    """Tell the bot which message now shows its answer (so presses on its buttons are recognised), and that
+    the update is answered, in one commit (the inbox's mark)."""
     if delivered.record_id and delivered.last_id:
-        await app.sent(delivered.record_id, delivered.last_id)
+        await app.sent(delivered.record_id, delivered.last_id, event=(PLATFORM, str(update.update_id)))
 
 
 async def handle_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -140,15 +142,18 @@ def build_application(
     base_url: str | None = None,
     request: BaseRequest | None = None,
     updates_request: BaseRequest | None = None,
+    inbox: UpdateInbox | None = None,
 ) -> Application:
     """The PTB Application with our handlers; base_url/request let tests point it at a fake server."""
-    builder = Application.builder().token(token).concurrent_updates(PerChatProcessor())
+    builder = Application.builder().token(token).concurrent_updates(PerChatProcessor(inbox=inbox))
     base = base_url or cfg.telegram.base_url
     if base:
         builder = builder.base_url(base).base_file_url(base.replace("/bot", "/file/bot", 1))
     builder = builder.request(request or AiohttpRequest(POOL_SIZE))
     if updates_request is not None:
         builder = builder.get_updates_request(updates_request)
+    if inbox is not None:
+        builder = builder.update_queue(InboxQueue(inbox))
     application = builder.build()
     flood = budget(cfg.telegram.messages_per_second, cfg.telegram.group_messages_per_minute)
     application.bot_data[KEY] = Deps(app, Delivery(flood, edit_every_s=cfg.telegram.edit_interval_s))

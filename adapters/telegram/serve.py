@@ -23,6 +23,7 @@ from adapters.errors import PlatformDown, PlatformFatal
 from adapters.health import HEALTH
 from adapters.redact import redact
 from adapters.telegram.handlers import ALLOWED_UPDATES, POOL_SIZE, build_application
+from adapters.telegram.inbox import UpdateInbox
 from adapters.telegram.limits import call, retry_after_seconds
 from adapters.telegram.request import AiohttpRequest
 from adapters.telegram.watch import WatchedRequest
@@ -45,11 +46,14 @@ async def serve(app: BotApp, cfg: Config, **build) -> None:
     token = cfg.secret(variable)
     if not token:
         raise PlatformFatal(f"${variable} is not set")
-    # getUpdates is the heartbeat: its outcomes say whether Telegram is reachable (and whether the token holds).
+    # getUpdates is the heartbeat: its outcomes say whether Telegram is reachable (and whether the token holds);
+    # its results are written to the inbox before PTB can ask past them.
+    inbox = UpdateInbox(app.inbox)
     updates = WatchedRequest(build.pop("updates_request", None) or HTTPXRequest(connection_pool_size=1),
-                             heartbeat=True)
+                             heartbeat=True, on_result=inbox.arrived)
     requests = WatchedRequest(build.pop("request", None) or AiohttpRequest(POOL_SIZE))
-    application = build_application(app, cfg, token, request=requests, updates_request=updates, **build)
+    application = build_application(app, cfg, token, request=requests, updates_request=updates, inbox=inbox,
+                                    **build)
     try:
         with _sorted_errors(cfg):
             await application.initialize()  # getMe: checks the token
@@ -57,6 +61,8 @@ async def serve(app: BotApp, cfg: Config, **build) -> None:
             await register_commands(application.bot, app)
         await application.start()
         try:
+            # What was still unanswered when the bot last stopped goes first, before polling brings new updates.
+            await inbox.replay(application, app.inbox_max_age_s)
             with _sorted_errors(cfg):
                 await _start_updates(application, cfg)
             HEALTH.up(PLATFORM)
@@ -67,6 +73,7 @@ async def serve(app: BotApp, cfg: Config, **build) -> None:
             if application.updater.running:
                 await _quietly(application.updater.stop, "stopping the updates")
             await _quietly(application.stop, "stopping the handlers")
+            inbox.release_unstarted()
     finally:
         await _quietly(application.shutdown, "shutting down")
         # After a failed initialize() Application.shutdown() does nothing; the bot's HTTP clients still

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import Bot, CallbackQuery, Message, MessageEntity, Update
 from telegram.ext import BaseUpdateProcessor
 
 from bot.texts import lang_of
 from bot.types import ButtonPress, IncomingMessage, User
+
+if TYPE_CHECKING:
+    from adapters.telegram.inbox import UpdateInbox
 
 PLATFORM = "telegram"
 
@@ -19,14 +22,27 @@ class PerChatProcessor(BaseUpdateProcessor):
     """Process updates concurrently across chats, one at a time within a chat (in arrival order).
 
     asyncio.Lock wakes waiters first-come first-served, so a chat's updates run in the order they arrived.
+    With an `inbox`, each update is marked answered there when its processing ends, and a copy of one
+    already answered (or being answered) is not processed (adapters.telegram.inbox).
     """
 
-    def __init__(self, max_concurrent_updates: int = 1024) -> None:
+    def __init__(self, max_concurrent_updates: int = 1024, inbox: UpdateInbox | None = None) -> None:
         super().__init__(max_concurrent_updates)
+        self.inbox = inbox
         self._locks: dict[Any, asyncio.Lock] = {}
         self._waiting: dict[Any, int] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        if self.inbox is None:
+            await self._in_order(update, coroutine)
+            return
+        with self.inbox.processing(update) as wanted:
+            if not wanted:
+                coroutine.close()  # type: ignore[attr-defined] - never started: no "never awaited" warning
+                return
+            await self._in_order(update, coroutine)
+
+    async def _in_order(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = chat_key(update)
         if key is None:
             await coroutine

@@ -7,6 +7,7 @@ is the heartbeat) and counts the 429s (each is waited out, by adapters.telegram.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from telegram.request import BaseRequest, RequestData
 
@@ -17,10 +18,13 @@ PLATFORM = "telegram"
 
 
 class WatchedRequest(BaseRequest):
-    """`inner` does the HTTP; this one reports the outcome. `heartbeat`: report reachability to HEALTH."""
+    """`inner` does the HTTP; this one reports the outcome. `heartbeat`: report reachability to HEALTH.
+    `on_result`: given each successful response body before PTB reads it (the inbox writes getUpdates
+    results down there, adapters.telegram.inbox)."""
 
-    def __init__(self, inner: BaseRequest, *, heartbeat: bool = False) -> None:
-        self.inner, self.heartbeat = inner, heartbeat
+    def __init__(self, inner: BaseRequest, *, heartbeat: bool = False,
+                 on_result: Callable[[bytes], None] | None = None) -> None:
+        self.inner, self.heartbeat, self.on_result = inner, heartbeat, on_result
         self.rejected = asyncio.Event()  # set when the Bot API refuses the token (PTB then stops polling)
 
     @property
@@ -54,4 +58,6 @@ class WatchedRequest(BaseRequest):
                 HEALTH.down(PLATFORM, f"the Bot API answers HTTP {code}")
             else:
                 HEALTH.up(PLATFORM)
+        if self.on_result is not None and code == 200:
+            self.on_result(payload)
         return code, payload

@@ -277,3 +277,30 @@ async def test_a_timed_out_send_is_not_sent_again(app, make_bot_app, clock, capl
         send(ctx, Sent(reply_to=later.message_id, hint=None), 900)
     assert clock.slept == []
     assert any("timeout (not sent again" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_mention_a_crash_left_open_is_answered_when_the_client_connects(app, make_bot_app):
+    """Written down, not answered (the process died): the next start answers it once the OneBot client is
+    connected, quoting it; the client posting it again gets nothing more."""
+    import asyncio
+
+    from adapters.nonebot import handlers
+    from adapters.nonebot.events import to_incoming
+    from bot.inbox import Event, Inbox, message_payload
+    from bot.store import Store
+
+    bot_app = make_bot_app()
+    question = group(MARRIAGE, to_me=True)
+    incoming = to_incoming(question)
+    died = Store(bot_app.store.path)
+    payload = {"message": message_payload(incoming), "reply_to": incoming.message_id}
+    Inbox(died).claim(Event("onebot", incoming.message_id, incoming.chat, "message", payload))
+    died.close()
+    async with app.test_matcher() as ctx:
+        bot = onebot(ctx)
+        send(ctx, Sent(reply_to=question.message_id, texts=answers(bot_app, "tactful"), hint=True), 950)
+        await handlers.on_connect(bot)
+        await asyncio.gather(*handlers._replays)
+        ctx.receive_event(bot, question)  # no second answer
+    assert bot_app.inbox.state("onebot", incoming.message_id) == "answered"
+    assert bot_app.store.record_for_message(f"onebot:g{GROUP}", "950").question == MARRIAGE

@@ -5,6 +5,7 @@ with the same number, so the platform's own duplicate check makes a retry safe."
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from datetime import UTC, datetime, timedelta
@@ -174,3 +175,30 @@ async def test_a_429_is_waited_out_and_a_4xx_is_not_retried(app, make_bot_app, c
     assert bot_app.store.record_for_message("qqbot:gG1", "reply-l") is not None
     [line] = [r.getMessage() for r in caplog.records if "could not answer" in r.getMessage()]
     assert "ROBOT1.0_400" in line and "304003" in line
+
+
+async def test_messages_a_crash_left_open_are_answered_on_connect_within_the_window(app, make_bot_app):
+    """Written down by a process that died before answering: the next one answers those still inside the
+    5-minute window when the platform connects it, and drops the rest, sending nothing for them."""
+    from adapters.nonebot import official as module
+    from adapters.nonebot.official import received_at
+    from bot.inbox import Event, Inbox
+    from bot.store import Store
+
+    bot_app = make_bot_app()
+    fresh = at_message(MARRIAGE, age_s=60, msg_id="ROBOT1.0_open")
+    late = at_message(MARRIAGE, age_s=301, msg_id="ROBOT1.0_late")
+    died = Store(bot_app.store.path)
+    for e in (fresh, late):
+        payload = {"group": True, "event": e.model_dump(mode="json")}
+        Inbox(died).claim(Event("qqbot", e.id, "gG1", "message", payload, received_at(e)))
+    died.close()
+    async with app.test_matcher() as ctx:
+        bot = official(ctx)
+        group_reply(ctx, fresh, 1, Text(tactful(bot_app)), result=PostGroupMessagesReturn(id="reply-r"))
+        await module.on_connect(bot)
+        await asyncio.gather(*module._replays)
+    assert bot_app.inbox.state("qqbot", fresh.id) == "answered"
+    assert bot_app.inbox.state("qqbot", late.id) == "dropped"
+    async with app.test_matcher() as ctx:  # the platform delivering it again: answered once
+        ctx.receive_event(official(ctx), fresh)
