@@ -2,18 +2,26 @@
 
 It tells /healthz whether Telegram can be reached (on the getUpdates request: a long poll every few seconds
 is the heartbeat) and counts the 429s (each is waited out, by adapters.telegram.limits or by PTB's polling).
+
+On getUpdates it changes one thing: an update python-telegram-bot cannot parse (a field missing or of the
+wrong type) becomes an empty update with the same id. PTB parses a batch as a whole, and when that raises it
+logs CRITICAL and fetches the same batch again, forever: one bad update would stop the bot for good.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 
+from telegram import Update
 from telegram.request import BaseRequest, RequestData
 
 from adapters.health import HEALTH
 from bot.metrics import RATE_LIMITED
 
 PLATFORM = "telegram"
+log = logging.getLogger(__name__)
 
 
 class WatchedRequest(BaseRequest):
@@ -54,4 +62,36 @@ class WatchedRequest(BaseRequest):
                 HEALTH.down(PLATFORM, f"the Bot API answers HTTP {code}")
             else:
                 HEALTH.up(PLATFORM)
+            if code == 200 and url.endswith("/getUpdates"):
+                payload = parseable_updates(payload)
         return code, payload
+
+
+def parseable_updates(payload: bytes) -> bytes:
+    """getUpdates' answer with each update PTB cannot parse emptied (kept by id, so polling confirms it and
+    moves on) or, without a usable update_id, dropped; the rest untouched. Logged as a warning, without
+    the update's content."""
+    try:
+        result = json.loads(payload).get("result")
+    except (ValueError, AttributeError):
+        return payload  # not a Bot API answer: PTB reports that as an error of its own
+    if not isinstance(result, list):
+        return payload
+    try:
+        Update.de_list(json.loads(payload)["result"], None)  # a copy: parsing may consume what it reads
+        return payload
+    except Exception:  # noqa: BLE001, S110 - whatever PTB raises, look for the updates that raise it
+        pass
+    kept = []
+    for update in result:
+        try:
+            Update.de_json(json.loads(json.dumps(update)), None)
+            kept.append(update)
+            continue
+        except Exception as e:  # noqa: BLE001
+            problem = f"{type(e).__name__}: {str(e)[:120]}"
+        update_id = update.get("update_id") if isinstance(update, dict) else None
+        if isinstance(update_id, int) and not isinstance(update_id, bool):
+            kept.append({"update_id": update_id})
+        log.warning("telegram: ignored update %s, which python-telegram-bot cannot parse (%s)", update_id, problem)
+    return json.dumps({"ok": True, "result": kept}).encode()
