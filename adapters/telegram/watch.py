@@ -5,7 +5,9 @@ is the heartbeat) and counts the 429s (each is waited out, by adapters.telegram.
 
 On getUpdates it changes one thing: an update python-telegram-bot cannot parse (a field missing or of the
 wrong type) becomes an empty update with the same id. PTB parses a batch as a whole, and when that raises it
-logs CRITICAL and fetches the same batch again, forever: one bad update would stop the bot for good.
+logs CRITICAL and fetches the same batch again, forever: one bad update would stop the bot for good. PTB
+accepts some updates it should not (a button press without `from`, a text that is a number): the fields
+the adapters read are checked against the Bot API's types as well (SHAPES).
 """
 
 from __future__ import annotations
@@ -22,6 +24,23 @@ from bot.metrics import RATE_LIMITED
 
 PLATFORM = "telegram"
 log = logging.getLogger(__name__)
+
+# The Bot API's types for the fields adapters.telegram reads: name -> (type or shape, required).
+_USER = {"id": (int, True), "is_bot": (bool, True), "first_name": (str, True), "last_name": (str, False),
+         "language_code": (str, False), "username": (str, False)}
+_ENTITY = {"type": (str, True), "offset": (int, True), "length": (int, True), "user": (_USER, False)}
+_MESSAGE: dict = {"message_id": (int, True), "date": (int, True), "chat": ({"id": (int, True), "type": (str, True)},
+                  True), "from": (_USER, False), "text": (str, False), "caption": (str, False),
+                  "entities": ([_ENTITY], False), "caption_entities": ([_ENTITY], False),
+                  "message_thread_id": (int, False), "is_topic_message": (bool, False)}
+_MESSAGE["reply_to_message"] = (_MESSAGE, False)
+SHAPES = {
+    "update_id": (int, True),
+    "message": (_MESSAGE, False),
+    "callback_query": ({"id": (str, True), "from": (_USER, True), "data": (str, False), "message": (_MESSAGE, False)},
+                       False),
+    "inline_query": ({"id": (str, True), "from": (_USER, True), "query": (str, True)}, False),
+}
 
 
 class WatchedRequest(BaseRequest):
@@ -77,21 +96,46 @@ def parseable_updates(payload: bytes) -> bytes:
         return payload  # not a Bot API answer: PTB reports that as an error of its own
     if not isinstance(result, list):
         return payload
-    try:
-        Update.de_list(json.loads(payload)["result"], None)  # a copy: parsing may consume what it reads
-        return payload
-    except Exception:  # noqa: BLE001, S110 - whatever PTB raises, look for the updates that raise it
-        pass
-    kept = []
-    for update in result:
+    problems = [shape_problem(u, SHAPES, "update") for u in result]
+    if not any(problems):
         try:
-            Update.de_json(json.loads(json.dumps(update)), None)
-            kept.append(update)
-            continue
-        except Exception as e:  # noqa: BLE001
-            problem = f"{type(e).__name__}: {str(e)[:120]}"
+            Update.de_list(json.loads(payload)["result"], None)  # a copy: parsing may consume what it reads
+            return payload
+        except Exception:  # noqa: BLE001, S110 - whatever PTB raises, look for the updates that raise it
+            pass
+    kept = []
+    for update, problem in zip(result, problems, strict=True):
+        if problem is None:
+            try:
+                Update.de_json(json.loads(json.dumps(update)), None)
+                kept.append(update)
+                continue
+            except Exception as e:  # noqa: BLE001
+                problem = f"{type(e).__name__}: {str(e)[:120]}"
         update_id = update.get("update_id") if isinstance(update, dict) else None
         if isinstance(update_id, int) and not isinstance(update_id, bool):
             kept.append({"update_id": update_id})
-        log.warning("telegram: ignored update %s, which python-telegram-bot cannot parse (%s)", update_id, problem)
+        log.warning("telegram: ignored malformed update %s (%s)", update_id, problem)
     return json.dumps({"ok": True, "result": kept}).encode()
+
+
+def shape_problem(value, shape, where: str) -> str | None:
+    """What in `value` does not fit `shape` (a type, [shape] for a list, or a SHAPES-like dict); None if it fits."""
+    if isinstance(shape, type):
+        fits = isinstance(value, shape) and not (shape is int and isinstance(value, bool))
+        return None if fits else f"{where} is not {shape.__name__}"
+    if isinstance(shape, list):
+        if not isinstance(value, list):
+            return f"{where} is not a list"
+        return next((p for n, item in enumerate(value) if (p := shape_problem(item, shape[0], f"{where}[{n}]"))), None)
+    if not isinstance(value, dict):
+        return f"{where} is not an object"
+    for key, (inner, required) in shape.items():
+        if value.get(key) is None:  # PTB reads a null as absent
+            if required:
+                return f"{where}.{key} is missing"
+            continue
+        problem = shape_problem(value[key], inner, f"{where}.{key}")
+        if problem:
+            return problem
+    return None
