@@ -20,6 +20,7 @@ from telegram import Update
 from telegram.request import BaseRequest, RequestData
 
 from adapters.health import HEALTH
+from adapters.shapes import shape_problem
 from bot.metrics import RATE_LIMITED
 
 PLATFORM = "telegram"
@@ -117,25 +118,3 @@ def parseable_updates(payload: bytes) -> bytes:
             kept.append({"update_id": update_id})
         log.warning("telegram: ignored malformed update %s (%s)", update_id, problem)
     return json.dumps({"ok": True, "result": kept}).encode()
-
-
-def shape_problem(value, shape, where: str) -> str | None:
-    """What in `value` does not fit `shape` (a type, [shape] for a list, or a SHAPES-like dict); None if it fits."""
-    if isinstance(shape, type):
-        fits = isinstance(value, shape) and not (shape is int and isinstance(value, bool))
-        return None if fits else f"{where} is not {shape.__name__}"
-    if isinstance(shape, list):
-        if not isinstance(value, list):
-            return f"{where} is not a list"
-        return next((p for n, item in enumerate(value) if (p := shape_problem(item, shape[0], f"{where}[{n}]"))), None)
-    if not isinstance(value, dict):
-        return f"{where} is not an object"
-    for key, (inner, required) in shape.items():
-        if value.get(key) is None:  # PTB reads a null as absent
-            if required:
-                return f"{where}.{key} is missing"
-            continue
-        problem = shape_problem(value[key], inner, f"{where}.{key}")
-        if problem:
-            return problem
-    return None
