@@ -42,6 +42,11 @@ SHAPES = {
                        False),
     "inline_query": ({"id": (str, True), "from": (_USER, True), "query": (str, True)}, False),
 }
+# Updates nothing answers are still ordered by their chat (updates.PerChatProcessor): its id must be one.
+SHAPES.update({kind: (_MESSAGE, False) for kind in (
+    "edited_message", "channel_post", "edited_channel_post", "business_message", "edited_business_message")})
+SHAPES.update({kind: ({"chat": (_MESSAGE["chat"][0], True)}, False) for kind in (
+    "my_chat_member", "chat_member", "chat_join_request", "message_reaction", "message_reaction_count")})
 
 
 class WatchedRequest(BaseRequest):
