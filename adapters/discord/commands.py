@@ -90,9 +90,12 @@ def _discord(description: str) -> str:
 def _ask(name: str, description: locale_str, handle: Handler) -> app_commands.Command:
     @app_commands.describe(question=QUESTION)
     async def ask(interaction: discord.Interaction, question: app_commands.Range[str, 1, 1000]) -> None:
+        if not isinstance(question, str):  # discord.py passes an option of another type through unchecked
+            raise app_commands.CommandSignatureMismatch(command)
         await handle(interaction, name, question, None)
 
-    return app_commands.Command(name=name, description=description, callback=ask)
+    command = app_commands.Command(name=name, description=description, callback=ask)
+    return command
 
 
 def _style(description: locale_str, app: BotApp, handle: Handler) -> app_commands.Command:
@@ -106,9 +109,12 @@ def _style(description: locale_str, app: BotApp, handle: Handler) -> app_command
     @app_commands.describe(style=STYLE)
     @app_commands.choices(style=choices)
     async def style(interaction: discord.Interaction, style: str | None = None) -> None:
+        if style is not None and not isinstance(style, str):  # as in _ask
+            raise app_commands.CommandSignatureMismatch(command)
         await handle(interaction, "style", style or "", None)
 
-    return app_commands.Command(name="style", description=description, callback=style)
+    command = app_commands.Command(name="style", description=description, callback=style)
+    return command
 
 
 def _plain(name: str, description: locale_str, handle: Handler) -> app_commands.Command:
