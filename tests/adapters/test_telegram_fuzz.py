@@ -457,6 +457,8 @@ def corrupted(draw) -> dict[str, Any]:
     update = copy.deepcopy({"update_id": next(_ids), which: payload})  # it shares SENDERS, STICKER...
     for _ in range(draw(st.integers(1, 3))):
         paths = list(_paths(update))
+        if not paths:  # everything removed already: {} is malformed enough
+            break
         path = draw(st.sampled_from(paths))
         parent = update
         for key in path[:-1]:
