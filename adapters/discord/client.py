@@ -31,7 +31,7 @@ from adapters.discord.events import chat_key, to_incoming, to_user
 from adapters.discord.limits import budget, call
 from adapters.discord.surfaces import ChannelSurface, InteractionSurface, acknowledge, send_note
 from adapters.discord.sync import SYNC_BACKOFF_S, keep_syncing
-from adapters.discord.watch import count_rate_limits
+from adapters.discord.watch import count_rate_limits, guard_parsers
 from adapters.errors import PlatformDown, PlatformFatal, delivery_errors
 from adapters.health import HEALTH
 from adapters.redact import redact
@@ -69,6 +69,7 @@ class SpringFestClient(discord.Client):
         intents.message_content = message_content
         super().__init__(intents=intents, allowed_mentions=discord.AllowedMentions.none(),
                          http_trace=count_rate_limits(), **options)
+        guard_parsers(self._connection.parsers)  # a malformed gateway event must not end client.start()
         self.app, self.cfg = app, cfg
         self.tree = app_commands.CommandTree(self)
         self.sync_backoff = sync_backoff

@@ -85,6 +85,12 @@ def _utf16_cut(text: str, spans: list[tuple[int, int]]) -> str:
     return raw.decode("utf-16-le")
 
 
+def _entity_text(text: str, entity: MessageEntity) -> str:
+    """The entity's part of `text`; offsets that split a character lose it (PTB's parse_entity raises)."""
+    raw = text.encode("utf-16-le")
+    return raw[2 * max(entity.offset, 0) : 2 * max(entity.offset + entity.length, 0)].decode("utf-16-le", "ignore")
+
+
 def to_incoming(message: Message, bot: Bot) -> IncomingMessage | None:
     """The neutral form of a message, or None when it is addressed to another bot or has no sender."""
     if message.from_user is None:  # channel posts and anonymous admins: no one to answer
@@ -94,7 +100,7 @@ def to_incoming(message: Message, bot: Bot) -> IncomingMessage | None:
     username = (bot.username or "").lower()
     mentions_bot, ours = False, []
     for entity in entities:
-        part = message.parse_entity(entity) if message.text else message.parse_caption_entity(entity)
+        part = _entity_text(text, entity)
         if entity.type == MessageEntity.MENTION and part[1:].lower() == username:
             mentions_bot = True
             ours.append((entity.offset, entity.length))
