@@ -11,7 +11,7 @@ from conftest import REPO, write_config
 
 from bot.config import load_config
 from bot.wiring import build_engine, data_paths, load_data, open_knowledge
-from engine.retrieval.intent import NONE, IntentModel
+from engine.retrieval.intent import NONE, IntentModel, _margins
 from engine.retrieval.training import training_rows
 from engine.retrieval.vectors import VectorCache, cache_name
 
@@ -30,6 +30,22 @@ async def test_traditional_cantonese_and_dialect_reach_the_item(engine):
         await answer.collect()
         assert answer.understanding.item == item, text
         assert answer.source == "curated"
+
+
+def test_hand_rolled_features_and_margins_equal_sklearns(engine):
+    """predict() computes TF-IDF and the SVM margins itself (for speed): they must be sklearn's own."""
+    model = engine.intent
+    for text in ("你一个月挣多少钱呀？", "啥时候结婚", "新年快乐", "zzz", "", "工资工资工资呢？？"):
+        vector = engine.kb.embedder.embed_one(text or "空")
+        x = model._features(model.vectorizer.transform([text]), vector.reshape(1, -1), model.settings.dense_weight)
+        row = model._row(text, vector)
+        for clf in [model.topic_clf, *model.item_clfs.values()]:
+            if not hasattr(clf, "coef_"):
+                continue
+            expected = np.asarray(clf.decision_function(x)).reshape(-1)
+            got = _margins(clf, row)
+            got = got[1:] if len(clf.classes_) == 2 else got
+            np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
 
 
 async def test_chat_lines_are_left_to_the_general_tier(engine):
