@@ -84,9 +84,12 @@ class BotApp(AnswerAgain):
             log.exception("answering a message in %s failed", chat)
             yield Reply(t(lang, "error"))
 
-    async def sent(self, record_id: str, message_id: str) -> None:
-        """The adapter reports the platform message id that now shows the answer `record_id` (its buttons)."""
-        self.store.set_message(record_id, str(message_id))
+    async def sent(self, record_id: str, message_id: str | None) -> None:
+        """The adapter reports the platform message id that now shows the answer `record_id` (its buttons).
+
+        None: shown, but the platform never told its id; presses on the record's buttons then count wherever
+        they sit in the chat."""
+        self.store.set_message(record_id, None if message_id is None else str(message_id))
 
     def set_bot_name(self, platform: str, name: str) -> None:
         """The adapter reports the bot's name on its platform once it knows it (after logging in)."""

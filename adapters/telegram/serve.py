@@ -48,7 +48,8 @@ async def serve(app: BotApp, cfg: Config, **build) -> None:
     # getUpdates is the heartbeat: its outcomes say whether Telegram is reachable (and whether the token holds).
     updates = WatchedRequest(build.pop("updates_request", None) or HTTPXRequest(connection_pool_size=1),
                              heartbeat=True)
-    requests = WatchedRequest(build.pop("request", None) or AiohttpRequest(POOL_SIZE))
+    requests = WatchedRequest(build.pop("request", None)
+                              or AiohttpRequest(POOL_SIZE, read_timeout=cfg.telegram.read_timeout_s))
     application = build_application(app, cfg, token, request=requests, updates_request=updates, **build)
     try:
         with _sorted_errors(cfg):
