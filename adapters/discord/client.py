@@ -105,13 +105,13 @@ class SpringFestClient(discord.Client):
         incoming = to_incoming(message, self.user)
         if incoming is None:
             return
-        surface = ChannelSurface(message.channel, message if not incoming.is_private else None)
+        surface = ChannelSurface(message.channel, message if not incoming.is_private else None, asked=message.id)
         with delivery_errors(f"channel {message.channel.id}", GONE):
             await self._sent(await self.delivery.deliver(surface, self.app.on_message(incoming)))
 
     async def _sent(self, delivered: Delivered) -> None:
         """Tell the bot which message now shows its answer (so presses on its buttons are recognised)."""
-        if delivered.record_id and delivered.last_id:
+        if delivered.record_id:  # last_id None: shown, its id unknown (adapters.delivery, Timeouts)
             await self.app.sent(delivered.record_id, delivered.last_id)
 
     async def on_command(
