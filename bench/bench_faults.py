@@ -49,6 +49,11 @@ def key(message: dict) -> tuple[int, int]:
     return message["chat"]["id"], message["message_id"]
 
 
+def answered_all(fake: FakeTelegram, mentions: list[dict]) -> bool:
+    found = answers(fake)
+    return all(key(m) in found for m in mentions)
+
+
 def edited(fake: FakeTelegram, since: int) -> set[tuple[int, int]]:
     """The (chat, message) pairs the bot edited (any answer: done, or "not modified") in calls[since:]."""
     return {(int(c.params["chat_id"]), int(c.params["message_id"]))
@@ -91,7 +96,7 @@ async def main(args: argparse.Namespace) -> None:
         await fake.wait_for(lambda: fake.polls > 0, timeout=300)
         warm = [fake.message(-(10_000 + i % args.chats), user(20_000 + i), f"@{BOT['username']} {QUESTIONS[i % 8]}",
                              mention=True) for i in range(args.warmup)]  # connections, caches; no faults yet
-        await wait_until(lambda: all(key(m) in answers(fake) for m in warm), 300)
+        await wait_until(lambda: answered_all(fake, warm), 300)
         fake.calls.clear()
         fake.inject(Faults(seed=args.seed, rate_limited=args.rate_limited, server_error=args.server_error,
                            late=args.late, retry_after_s=(1, 3), hold_s=hold))
@@ -101,7 +106,7 @@ async def main(args: argparse.Namespace) -> None:
             q = ADDRESSES[i % len(ADDRESSES)] + QUESTIONS[i // len(ADDRESSES) % len(QUESTIONS)]
             mentions.append(fake.message(-(10_000 + i % args.chats), user(20_000 + i % 500),
                                          f"@{BOT['username']} {q}", mention=True))
-        await wait_until(lambda: all(key(m) in answers(fake) for m in mentions), args.drain_timeout)
+        await wait_until(lambda: answered_all(fake, mentions), args.drain_timeout)
         drain = time.perf_counter() - t0
         await asyncio.sleep(hold + 1.0)  # a send resent after a late answer's timeout comes about now
         found = answers(fake)
