@@ -17,6 +17,24 @@ at all, and how to read its errors (classify). Everything else happens here, the
    retried with backoff, a few times; anything else is raised to the handler.
 6. deliver() returns what it showed (the final Reply, the ids of the messages showing it). The handler,
    not delivery, tells the bot which message now shows the answer (BotApp.sent).
+
+Timeouts, and why a send is never repeated blindly. A call that failed before the request was fully
+written (connect, pool, write: classify says TRANSIENT) cannot have taken effect and is retried. A call
+whose request went out whole but whose answer never came (a read timeout: classify says UNCONFIRMED) most
+likely did take effect, and a second copy of an answer in the family chat is worse than not knowing its
+message id. So:
+- edits are idempotent (the same text again changes nothing; Telegram's "message is not modified" is
+  success): an unconfirmed edit is retried like any transient failure;
+- a send is retried after an unconfirmed attempt only where the platform itself drops the repeat
+  (`Surface.repeatable_sends`: Discord, with a nonce per question and piece). Elsewhere (Telegram) the
+  message counts as shown with an unknown id (None): streamed edits of it stop, the final text goes out as
+  a new message (it cannot be edited in), and when the message carrying the buttons is the unknown one the
+  handler tells the bot so (BotApp.sent with None), which then accepts presses on that record's buttons
+  wherever they sit in that chat (the payload names the record; only the "is this the message showing it"
+  check is lost). A reply to that message is not recognised as a follow-up: it is answered as a new question.
+The price: a send whose request went out but which Telegram did drop is lost rather than repeated. A
+dropped connection (no timeout) is resent: aiohttp reports it the same way for a stale keep-alive
+connection, where nothing was delivered, and that is the common case.
 """
 
 from __future__ import annotations
@@ -59,14 +77,25 @@ class Wait(NamedTuple):
 
 
 TRANSIENT = "transient"  # classify()'s answer for a network error or a 5xx: retry with backoff
-Verdict = Wait | Literal["transient"] | None  # None: not a failure retrying can fix; raise it
+# classify()'s answer for a request that went out whole and got no answer (a read timeout): it most likely
+# took effect. Retried like TRANSIENT when repeating it is harmless, else raised as Unconfirmed.
+UNCONFIRMED = "unconfirmed"
+Verdict = Wait | Literal["transient", "unconfirmed"] | None  # None: not a failure retrying can fix; raise it
 Classify = Callable[[Exception], Verdict]
+
+
+class Unconfirmed(Exception):
+    """A call that must not be repeated went out but got no answer: it most likely took effect."""
 
 
 async def call(fn: Callable[[], Awaitable[T]], *, what: str, classify: Classify,
                on_wait: Callable[[float], None] | None = None,
-               sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> T:
-    """Run one platform call until it succeeds or fails for good (see the module docstring, step 5)."""
+               sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, repeatable: bool = True) -> T:
+    """Run one platform call until it succeeds or fails for good (see the module docstring, step 5).
+
+    `repeatable`: doing the call twice is harmless (an edit, or a send the platform deduplicates). When it
+    is not, an UNCONFIRMED failure raises Unconfirmed instead of trying again (module docstring, Timeouts).
+    """
     failures = 0
     while True:
         try:
@@ -81,6 +110,8 @@ async def call(fn: Callable[[], Awaitable[T]], *, what: str, classify: Classify,
                     on_wait(verdict.seconds)
                 await sleep(verdict.seconds)
                 continue
+            if verdict == UNCONFIRMED and not repeatable:
+                raise Unconfirmed(f"{what}: no answer after the request went out ({type(e).__name__})") from e
             if failures >= len(NETWORK_BACKOFF_S):
                 raise
             log.warning("%s: %s; retrying in %ss", what, str(e) or type(e).__name__, NETWORK_BACKOFF_S[failures])
@@ -100,6 +131,8 @@ class Surface:
     typing_after_s: float | None = None  # None: no typing indicator here
     typing_every_s: float = 5.0
     chat: Hashable = None  # what the Budget counts this chat's messages by
+    # The platform drops a repeated send itself (Discord's nonce), so an unconfirmed send may be tried again.
+    repeatable_sends: bool = False
 
     @staticmethod
     def classify(e: Exception) -> Verdict:
@@ -107,7 +140,10 @@ class Surface:
         return None
 
     async def send(self, text: str, buttons: Buttons, *, first: bool) -> str:
-        """A new message (the `first` one answers the question); return its id."""
+        """A new message (the `first` one answers the question); return its id.
+
+        Every try of one send is a call of this method: a surface that makes repeats harmless (a nonce)
+        keeps the same key until one succeeds."""
         raise NotImplementedError
 
     async def edit(self, message_id: str, text: str, buttons: Buttons) -> None:
@@ -123,7 +159,8 @@ class Delivered:
     """What deliver() showed."""
 
     final: Reply | None = None  # the stream's last Reply (None: nothing came)
-    message_ids: list[str] = field(default_factory=list)  # the messages showing the final text, in order
+    # The messages showing the final text, in order; None for one sent whose id never came back (Timeouts).
+    message_ids: list[str | None] = field(default_factory=list)
 
     @property
     def record_id(self) -> str | None:
@@ -132,7 +169,7 @@ class Delivered:
 
     @property
     def last_id(self) -> str | None:
-        """The message carrying the buttons: the one a press on them names."""
+        """The message carrying the buttons: the one a press on them names (None: shown, id unknown)."""
         return self.message_ids[-1] if self.message_ids else None
 
 
@@ -140,7 +177,7 @@ class Delivered:
 class _Shown:
     """The message a stream is being shown in."""
 
-    message_id: str | None
+    message_id: str | None  # None: nothing sent yet, or sent with an unknown id (then `started`)
     text: str | None = None
     at: float = float("-inf")
     started: bool = False  # something of this stream is visible
@@ -188,13 +225,15 @@ class Delivery:
             await self.budget.wait(surface.chat)
             await self._show(surface, shown, text, ())
             return
+        if shown.message_id is None:  # sent, but its id never came back: nothing to edit until the final
+            return
         is_due = self.clock() - shown.at >= self.edit_every_s
         if text != shown.text and is_due and self.budget.try_take(surface.chat, reserve=1):
             await self._show(surface, shown, text, ())
 
     async def _final(self, surface: Surface, shown: _Shown, reply: Reply) -> list[str]:
         pieces = split_text(reply.text, surface.limit)
-        ids: list[str] = []
+        ids: list[str | None] = []
         for n, piece in enumerate(pieces):
             buttons = reply.buttons if n == len(pieces) - 1 else ()
             if n == 0 and surface.can_edit and shown.message_id is not None:
@@ -208,23 +247,35 @@ class Delivery:
                 await self._show(surface, shown, piece, buttons)
                 ids.append(shown.message_id)
             else:
+                # The first piece answers the question even after an unconfirmed streamed message: the
+                # final text stands in for it (a new message, as the unknown one cannot be edited).
                 await self.budget.wait(surface.chat)
-                ids.append(await self._call(surface, "send", lambda p=piece, b=buttons, f=n == 0:
-                                            surface.send(p, b, first=f)))
+                ids.append(await self._send(surface, piece, buttons, first=n == 0))
         return ids
 
     async def _show(self, surface: Surface, shown: _Shown, text: str, buttons: Buttons) -> None:
         """Send the stream's message, or edit it once it exists."""
         if shown.message_id is None:
-            shown.message_id = await self._call(surface, "send", lambda: surface.send(text, buttons, first=True))
+            shown.message_id = await self._send(surface, text, buttons, first=True)
         else:
             message_id = shown.message_id
             await self._call(surface, "edit", lambda: surface.edit(message_id, text, buttons))
         shown.text, shown.at, shown.started = text, self.clock(), True
 
-    def _call(self, surface: Surface, what: str, fn: Callable[[], Awaitable[T]]) -> Awaitable[T]:
+    async def _send(self, surface: Surface, text: str, buttons: Buttons, *, first: bool) -> str | None:
+        """A new message; None when it went out but its id never came back (module docstring, Timeouts)."""
+        try:
+            return await self._call(surface, "send", lambda: surface.send(text, buttons, first=first),
+                                    repeatable=surface.repeatable_sends)
+        except Unconfirmed as e:
+            log.warning("%s; counted as sent (its message id is unknown), not sent again", e)
+            return None
+
+    def _call(self, surface: Surface, what: str, fn: Callable[[], Awaitable[T]], *,
+              repeatable: bool = True) -> Awaitable[T]:
         return call(fn, what=f"{type(surface).__name__}.{what}", classify=surface.classify,
-                    on_wait=lambda seconds: self.budget.block(surface.chat, seconds), sleep=self.sleep)
+                    on_wait=lambda seconds: self.budget.block(surface.chat, seconds), sleep=self.sleep,
+                    repeatable=repeatable)
 
     async def _typing(self, surface: Surface) -> None:
         """Keep "typing…" showing while an answer is slow to come (real time: it is only cosmetic)."""

@@ -86,13 +86,16 @@ class BotApp(AnswerAgain):
             log.exception("answering a message in %s failed", chat)
             yield Reply(t(lang, "error"))
 
-    async def sent(self, record_id: str, message_id: str, *, event: tuple[str, str] | None = None) -> None:
+    async def sent(self, record_id: str, message_id: str | None, *,
+                   event: tuple[str, str] | None = None) -> None:
         """The adapter reports the platform message id that now shows the answer `record_id` (its buttons).
 
-        `event` (platform, event id): the inbox event this answers, marked answered in the same commit, so
-        a crash can never leave an answer on screen whose question is answered again after the restart."""
+        None: shown, but the platform never told its id; presses on the record's buttons then count wherever
+        they sit in the chat. `event` (platform, event id): the inbox event this answers, marked answered in
+        the same commit, so a crash can never leave an answer on screen whose question is answered again
+        after the restart."""
         with self.store.transaction():
-            self.store.set_message(record_id, str(message_id))
+            self.store.set_message(record_id, None if message_id is None else str(message_id))
             if event is not None:
                 self.inbox.done(*event)
 

@@ -139,6 +139,9 @@ class TelegramConfig(_Section):
     messages_per_second: int = Field(30, ge=1)
     group_messages_per_minute: int = Field(20, ge=1)
     edit_interval_s: float = Field(1.0, ge=0)
+    # How long a Bot API call may wait for Telegram's answer once sent. A send that times out is not sent
+    # again (Telegram most likely delivered it: adapters/delivery.py), so too short a value loses ids.
+    read_timeout_s: float = Field(5.0, gt=0)
 
 
 class DiscordConfig(_Section):

@@ -126,7 +126,8 @@ class SpringFestClient(discord.Client):
     async def _answer_message(self, channel: discord.abc.Messageable,
                               reply_to: discord.Message | discord.PartialMessage | None,
                               incoming: IncomingMessage) -> None:
-        surface = ChannelSurface(channel, reply_to)  # type: ignore[arg-type] - a PartialMessage replies as well
+        # asked: the question's id, the nonce that makes a retried send leave one copy (adapters.discord.surfaces)
+        surface = ChannelSurface(channel, reply_to, asked=int(incoming.message_id))  # type: ignore[arg-type]
         event = (PLATFORM, incoming.message_id)
         with self.app.inbox.answering(*event), delivery_errors(f"channel {surface.chat}", GONE):
             await self._sent(await self.delivery.deliver(surface, self.app.on_message(incoming)), event)
@@ -153,8 +154,9 @@ class SpringFestClient(discord.Client):
 
     async def _sent(self, delivered: Delivered, event: tuple[str, str] | None = None) -> None:
         """Tell the bot which message now shows its answer (so presses on its buttons are recognised), and
-        that the inbox event it answers is done, in one commit."""
-        if delivered.record_id and delivered.last_id:
+        that the inbox event it answers is done, in one commit. last_id None: shown, its id unknown
+        (adapters.delivery, Timeouts)."""
+        if delivered.record_id:
             await self.app.sent(delivered.record_id, delivered.last_id, event=event)
 
     def _claim_interaction(self, interaction: discord.Interaction, kind: str, chat: str) -> bool:

@@ -1,5 +1,6 @@
 """Discord's rate limits and errors for the shared delivery: the per-channel Budget window, and which errors
-are waited out (429: discord.py gives up after 5, we never do), retried (5xx, network) or raised."""
+are waited out (429: discord.py gives up after 5, we never do), retried (5xx, network; a timeout waiting for
+the answer is UNCONFIRMED: retried where a nonce makes that safe, see adapters.delivery) or raised."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import discord
 
 from adapters import delivery
 from adapters.budget import Budget, Window
-from adapters.delivery import TRANSIENT, Verdict, Wait
+from adapters.delivery import TRANSIENT, UNCONFIRMED, Verdict, Wait
 
 T = TypeVar("T")
 
@@ -36,7 +37,11 @@ def classify(e: Exception) -> Verdict:
         return TRANSIENT
     if isinstance(e, discord.HTTPException):
         return None  # a 4xx: our request or our access is wrong
-    if isinstance(e, (TimeoutError, aiohttp.ClientError, ConnectionError)):
+    if isinstance(e, aiohttp.ConnectionTimeoutError):  # nothing was sent
+        return TRANSIENT
+    if isinstance(e, TimeoutError):  # sent, no answer in time (aiohttp's read or total timeout)
+        return UNCONFIRMED
+    if isinstance(e, (aiohttp.ClientError, ConnectionError)):
         return TRANSIENT
     return None
 

@@ -3,11 +3,18 @@
 An interaction must be answered within 3 s, once: `acknowledge` defers it, and a response Discord refuses
 because the interaction was already acknowledged (error 40060, e.g. a retried request whose first attempt
 did arrive) is carried on by editing the original response instead.
+
+A channel message is sent with a nonce made of the question's message id and the piece number, the same on
+every try: Discord keeps one message per nonce for a few minutes (discord.py always sends enforce_nonce), so
+a send tried again after a timeout or a 5xx that did create the message gets that message back, not a copy
+in the chat; so does answering the same question again (a redelivered event) within those minutes.
+Follow-up messages of an interaction take no nonce: those are not sent again after an unconfirmed try.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 
 import discord
 from discord.utils import MISSING
@@ -32,22 +39,31 @@ def already_acknowledged(e: Exception) -> bool:
 
 
 class ChannelSurface(Surface):
-    """Messages in a channel; the first quotes the message that asked (without pinging its author)."""
+    """Messages in a channel; the first quotes the message that asked (without pinging its author).
+
+    `asked`: the id of the message being answered (the nonces' base, module docstring), when not `reply_to`'s."""
 
     limit = MAX_CHARS
     typing_after_s = TYPING_AFTER_S
     typing_every_s = TYPING_EVERY_S
     classify = staticmethod(classify_error)
+    repeatable_sends = True  # the nonce: Discord drops the copy
 
-    def __init__(self, channel: discord.abc.Messageable, reply_to: discord.Message | None) -> None:
+    def __init__(self, channel: discord.abc.Messageable, reply_to: discord.Message | None, *,
+                 asked: int | None = None) -> None:
         self.channel, self.reply_to = channel, reply_to
         self.chat: int = channel.id  # type: ignore[attr-defined]
         self._sent: dict[str, discord.Message] = {}
+        if asked is None:
+            asked = reply_to.id if reply_to is not None else secrets.randbits(63)  # then: this delivery's tries
+        self._asked, self._pieces = asked, 0
 
     async def send(self, text: str, buttons: Buttons, *, first: bool) -> str:
         ref = self.reply_to.to_reference(fail_if_not_exists=False) if first and self.reply_to else None
+        nonce = f"{self._asked}.{self._pieces}"  # at most 25 characters: a snowflake has at most 20 digits
         message = await self.channel.send(text, view=answer_view(buttons) or MISSING, reference=ref,
-                                          mention_author=False)
+                                          mention_author=False, nonce=nonce)
+        self._pieces += 1  # only once it went out: every try of this piece carries the same nonce
         self._sent[str(message.id)] = message
         return str(message.id)
 

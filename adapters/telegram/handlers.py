@@ -95,8 +95,9 @@ def _thread(message) -> int | None:
 
 async def _sent(app: BotApp, delivered: Delivered, update: Update) -> None:
     """Tell the bot which message now shows its answer (so presses on its buttons are recognised), and that
-    the update is answered, in one commit (the inbox's mark)."""
-    if delivered.record_id and delivered.last_id:
+    the update is answered, in one commit (the inbox's mark). The message id is None when the one carrying
+    the buttons went out but its id never came back (adapters.delivery, Timeouts)."""
+    if delivered.record_id:
         await app.sent(delivered.record_id, delivered.last_id, event=(PLATFORM, str(update.update_id)))
 
 
@@ -149,7 +150,7 @@ def build_application(
     base = base_url or cfg.telegram.base_url
     if base:
         builder = builder.base_url(base).base_file_url(base.replace("/bot", "/file/bot", 1))
-    builder = builder.request(request or AiohttpRequest(POOL_SIZE))
+    builder = builder.request(request or AiohttpRequest(POOL_SIZE, read_timeout=cfg.telegram.read_timeout_s))
     if updates_request is not None:
         builder = builder.get_updates_request(updates_request)
     if inbox is not None:

@@ -1,5 +1,6 @@
 """Telegram's flood limits and errors for the shared delivery: the Budget's windows, and which Bot API
-errors are waited out (RetryAfter), retried (network errors) or raised (everything else)."""
+errors are waited out (RetryAfter), retried (network errors), counted as done without an answer (a read
+timeout after the request was sent: UNCONFIRMED, see adapters.delivery) or raised (everything else)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from telegram.warnings import PTBDeprecationWarning
 
 from adapters import delivery
 from adapters.budget import ALL, Budget, Window
-from adapters.delivery import TRANSIENT, Verdict, Wait
+from adapters.delivery import TRANSIENT, UNCONFIRMED, Verdict, Wait
+from adapters.telegram.request import SentTimedOut
 
 T = TypeVar("T")
 
@@ -32,7 +34,9 @@ def classify(e: Exception) -> Verdict:
         return Wait(retry_after_seconds(e))
     if isinstance(e, (BadRequest, Forbidden, InvalidToken)):  # BadRequest is a NetworkError in PTB
         return None  # our request or our access is wrong: retrying cannot help
-    if isinstance(e, NetworkError):  # includes TimedOut
+    if isinstance(e, SentTimedOut):  # Telegram most likely did it: edits are retried, sends are not
+        return UNCONFIRMED
+    if isinstance(e, NetworkError):  # includes TimedOut before the request went out
         return TRANSIENT
     return None
 

@@ -51,7 +51,8 @@ async def serve(app: BotApp, cfg: Config, **build) -> None:
     inbox = UpdateInbox(app.inbox)
     updates = WatchedRequest(build.pop("updates_request", None) or HTTPXRequest(connection_pool_size=1),
                              heartbeat=True, on_result=inbox.arrived)
-    requests = WatchedRequest(build.pop("request", None) or AiohttpRequest(POOL_SIZE))
+    requests = WatchedRequest(build.pop("request", None)
+                              or AiohttpRequest(POOL_SIZE, read_timeout=cfg.telegram.read_timeout_s))
     application = build_application(app, cfg, token, request=requests, updates_request=updates, inbox=inbox,
                                     **build)
     try:

@@ -13,7 +13,17 @@ from dataclasses import dataclass
 import pytest
 
 from adapters.budget import ALL, Budget, Window
-from adapters.delivery import NETWORK_BACKOFF_S, TRANSIENT, Delivery, Surface, Verdict, Wait, call
+from adapters.delivery import (
+    NETWORK_BACKOFF_S,
+    TRANSIENT,
+    UNCONFIRMED,
+    Delivery,
+    Surface,
+    Unconfirmed,
+    Verdict,
+    Wait,
+    call,
+)
 from bot.types import Button, Reply
 
 BUTTONS = ((Button("🙏 委婉认真", "s:abcdefghij:tactful", selected=True),), (Button("🔄 换一个", "a:abcdefghij"),))
@@ -46,9 +56,15 @@ class Flaky(Exception):
     """This fake platform's network error."""
 
 
+class NoAnswer(Exception):
+    """This fake platform's read timeout: the call was done, its answer never came."""
+
+
 def classify(e: Exception) -> Verdict:
     if isinstance(e, Flood):
         return Wait(e.seconds)
+    if isinstance(e, NoAnswer):
+        return UNCONFIRMED
     return TRANSIENT if isinstance(e, Flaky) else None
 
 
@@ -71,6 +87,7 @@ class Recording(Surface):
         self.clock, self.limit, self.can_edit, self.chat = clock, limit, can_edit, chat
         self.calls: list[Shown] = []
         self.fail: list[Exception] = []
+        self.unanswered = 0  # the next calls are done, then raise NoAnswer
         self.messages: dict[str, tuple[str, tuple]] = {"7": ("the old answer", BUTTONS)}
         self.typed: list[float] = []  # loop times of typing indicators
         self.first_shown_at: float | None = None  # loop time of the first send or edit
@@ -80,12 +97,19 @@ class Recording(Surface):
         message_id = str(100 + len(self.messages))
         self.messages[message_id] = (text, buttons)
         self.calls.append(Shown("send", message_id, text, buttons, self.clock.now, first))
+        self._maybe_lose_answer()
         return message_id
 
     async def edit(self, message_id, text, buttons):
         self._maybe_fail()
         self.messages[message_id] = (text, buttons)
         self.calls.append(Shown("edit", message_id, text, buttons, self.clock.now))
+        self._maybe_lose_answer()
+
+    def _maybe_lose_answer(self) -> None:
+        if self.unanswered:
+            self.unanswered -= 1
+            raise NoAnswer
 
     async def typing(self):
         self.typed.append(asyncio.get_running_loop().time())
@@ -191,6 +215,61 @@ async def test_rate_limits_are_never_given_up_and_network_errors_are_after_backo
     with pytest.raises(ValueError):
         await fails([ValueError("our bug")])
     assert clock.slept == [], "what the platform cannot fix by retrying is raised at once"
+
+
+async def test_an_unconfirmed_call_is_retried_only_when_repeating_it_is_harmless(clock):
+    async def fn():
+        raise NoAnswer
+
+    with pytest.raises(Unconfirmed):
+        await call(fn, what="send", classify=classify, sleep=clock.sleep, repeatable=False)
+    assert clock.slept == [], "not tried again"
+    with pytest.raises(NoAnswer):
+        await call(fn, what="edit", classify=classify, sleep=clock.sleep)
+    assert clock.slept == list(NETWORK_BACKOFF_S), "an edit is retried like any network error"
+
+
+async def test_a_send_whose_answer_never_came_is_not_sent_again(clock):
+    """The message most likely went out: it counts as shown, with an unknown id (no duplicate)."""
+    surface = Recording(clock)
+    delivery = Delivery(unlimited(clock), clock=clock, sleep=clock.sleep)
+    surface.unanswered = 1
+    shown = await delivery.deliver(surface, stream(clock, ["好的，知道了"]))
+    assert [(c.kind, c.text, c.buttons) for c in surface.calls] == [("send", "好的，知道了", BUTTONS)]
+    assert shown.message_ids == [None] and shown.last_id is None
+    assert shown.record_id == "r1", "the handler still learns the answer was shown (BotApp.sent with None)"
+
+
+async def test_a_streamed_message_with_an_unknown_id_gets_its_final_text_as_a_new_message(clock):
+    surface = Recording(clock)
+    delivery = Delivery(unlimited(clock), edit_every_s=1.0, clock=clock, sleep=clock.sleep)
+    surface.unanswered = 1  # the first streamed piece
+    texts = ["一" * n for n in range(1, 9)]
+    shown = await delivery.deliver(surface, stream(clock, texts, every=0.5))
+    assert [(c.kind, c.text, c.buttons, c.first) for c in surface.calls] == [
+        ("send", "一", (), True),
+        ("send", texts[-1], BUTTONS, True),  # no edits of a message whose id is unknown
+    ]
+    assert shown.message_ids == [surface.calls[-1].message_id]
+
+
+async def test_an_edit_whose_answer_never_came_is_retried(clock):
+    surface = Recording(clock)
+    delivery = Delivery(unlimited(clock), clock=clock, sleep=clock.sleep)
+    surface.unanswered = 1
+    shown = await delivery.deliver(surface, stream(clock, ["换个说法"]), existing="7")
+    assert [(c.kind, c.message_id) for c in surface.calls] == [("edit", "7"), ("edit", "7")]
+    assert shown.last_id == "7" and surface.messages["7"] == ("换个说法", BUTTONS)
+
+
+async def test_a_platform_that_drops_repeated_sends_gets_the_send_again(clock):
+    surface = Recording(clock)
+    surface.repeatable_sends = True  # as Discord with a nonce: the platform keeps one copy
+    delivery = Delivery(unlimited(clock), clock=clock, sleep=clock.sleep)
+    surface.unanswered = 1
+    shown = await delivery.deliver(surface, stream(clock, ["好的"]))
+    assert [c.kind for c in surface.calls] == ["send", "send"]
+    assert shown.last_id == surface.calls[-1].message_id
 
 
 async def test_a_surface_that_cannot_edit_gets_the_final_text_once(clock):

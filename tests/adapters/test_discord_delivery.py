@@ -139,7 +139,7 @@ def test_discord_errors_are_waited_out_retried_or_raised():
     import aiohttp
     import discord
 
-    from adapters.delivery import TRANSIENT, Wait
+    from adapters.delivery import TRANSIENT, UNCONFIRMED, Wait
     from adapters.discord.limits import classify
 
     def response(status: int, **headers: str) -> SimpleNamespace:  # the part of aiohttp's response read
@@ -148,5 +148,7 @@ def test_discord_errors_are_waited_out_retried_or_raised():
     assert classify(discord.RateLimited(2.5)) == Wait(2.5)
     assert classify(discord.HTTPException(response(429, **{"Retry-After": "4"}), "slow down")) == Wait(4.0)
     assert classify(discord.DiscordServerError(response(503), "unavailable")) == TRANSIENT
-    assert classify(aiohttp.ClientConnectionError()) == TRANSIENT and classify(TimeoutError()) == TRANSIENT
+    assert classify(aiohttp.ClientConnectionError()) == TRANSIENT
+    assert classify(aiohttp.ConnectionTimeoutError()) == TRANSIENT, "connecting timed out: nothing was sent"
+    assert classify(TimeoutError()) == UNCONFIRMED, "sent, no answer in time: resent only with a nonce"
     assert classify(discord.Forbidden(response(403), "missing access")) is None

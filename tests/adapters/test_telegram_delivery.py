@@ -158,10 +158,12 @@ async def test_inline_mode_offers_one_result_per_style(tg):
 def test_bot_api_errors_are_waited_out_retried_or_raised():
     from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-    from adapters.delivery import TRANSIENT, Wait
+    from adapters.delivery import TRANSIENT, UNCONFIRMED, Wait
     from adapters.telegram.limits import classify
+    from adapters.telegram.request import SentTimedOut
 
     assert classify(RetryAfter(3)) == Wait(3.0)
     assert classify(TimedOut()) == TRANSIENT and classify(NetworkError("connection reset")) == TRANSIENT
+    assert classify(SentTimedOut()) == UNCONFIRMED, "sent, no answer: most likely delivered (not sent again)"
     # BadRequest is a NetworkError subclass in PTB: it must still not be retried.
     assert classify(BadRequest("message text is empty")) is None and classify(Forbidden("kicked")) is None

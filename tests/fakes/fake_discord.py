@@ -70,6 +70,8 @@ class FakeDiscord:
         self.interactions: dict[str, dict[str, Any]] = {}
         self.identified: list[dict[str, Any]] = []  # IDENTIFY payloads received
         self.failures: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        self.failures_after: dict[str, list[int]] = {}  # route -> statuses answered after doing the call
+        self.nonces: dict[tuple[str, str], str] = {}  # (channel, nonce) -> the message created with it
         self.interaction_deadline_s = 3.0
         self.members = [BOT]
         self._ids = itertools.count(1_300_000_000_000_000_000)
@@ -191,6 +193,11 @@ class FakeDiscord:
         JSON; strings may hold "{authorization}", replaced by the request's Authorization header)."""
         body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": False}
         self.failures.setdefault(route, []).extend([(status, body if payload is None else payload)] * times)
+
+    def fail_after_next(self, route: str, status: int = 503, times: int = 1) -> None:
+        """The next `times` calls of `route` are done (a message is created), then answered `status`, as a
+        proxy in front of Discord may when the backend is slow: the client cannot know it worked."""
+        self.failures_after.setdefault(route, []).extend([status] * times)
 
     def fail_for(self, route: str, seconds: float, status: int = 429, retry_after: float = 0.3) -> None:
         """Every call of `route` in the next `seconds` answers `status` (after any fail_next ones)."""
@@ -315,6 +322,9 @@ class FakeDiscord:
                     headers = {"Retry-After": str(retry_after), "Via": "1.1 google"}
                     return _json(payload if status == 429 else {"message": "Server Error", "code": 0}, status, headers)
                 status, payload = await getattr(self, "_r_" + name)(call.params, body, request)
+                if status < 300 and self.failures_after.get(name):
+                    call.status = self.failures_after[name].pop(0)
+                    return _json({"message": "Service Unavailable", "code": 0}, call.status, {"Via": "1.1 google"})
                 call.status = status
                 return _json(payload, status)
             finally:
@@ -355,7 +365,15 @@ class FakeDiscord:
         error = _check(body)
         if error:
             return 400, error
+        # As Discord: with enforce_nonce, a message created with the same nonce a short while ago is
+        # answered again instead of creating a copy (discord.py sends enforce_nonce with every nonce).
+        key = (p["channel"], str(body.get("nonce")))
+        if body.get("enforce_nonce") and body.get("nonce") is not None and self.nonces.get(key) in self.messages:
+            return 200, self.messages[self.nonces[key]]
         msg = self._new_message(p["channel"], BOT, body.get("content") or "")
+        if body.get("nonce") is not None:
+            msg["nonce"] = str(body["nonce"])
+            self.nonces[key] = msg["id"]
         msg["components"] = body.get("components") or []
         ref = body.get("message_reference")
         if ref:

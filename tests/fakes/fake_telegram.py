@@ -2,7 +2,8 @@
 
 It decodes PTB's form-encoded bodies (JSON strings inside fields such as reply_markup), honours getUpdates
 offsets with long polling, keeps the messages it was sent so edits and button presses refer to real
-ones, enforces Telegram's size limits, and can be told to fail the next calls (429, 5xx).
+ones, enforces Telegram's size limits, and can be told to fail the next calls (429, 5xx, or done and then
+answered too late: `late`) or a seeded random share of them (`inject(Faults(...))`).
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import random
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +46,26 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    status: int = 0  # the HTTP status answered (0 while pending); a late answer keeps the status it had
+    fault: str | None = None  # "429", "500" or "late" when this call was failed on purpose
+
+
+LATE = "late"  # a fail_next status: the call is done (message stored, edit applied), then answered too late
+
+
+@dataclass
+class Faults:
+    """A seeded random share of `methods` calls fail: answered 429 (retry_after drawn from `retry_after_s`,
+    whole seconds as Telegram gives them), answered 500 (not done), or done and then answered only after
+    `hold_s` (longer than the client's read timeout: from the client's side, a timeout after delivery)."""
+
+    seed: int = 0
+    rate_limited: float = 0.0
+    server_error: float = 0.0
+    late: float = 0.0
+    retry_after_s: tuple[int, int] = (1, 3)
+    hold_s: float = 2.0
+    methods: tuple[str, ...] = ("sendMessage", "editMessageText")
 
 
 class FakeTelegram:
@@ -55,6 +78,10 @@ class FakeTelegram:
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}  # (chat, message_id) -> message
         self.failures: dict[str, list[tuple[int, dict[str, Any]]]] = {}
         self.latency_s = 0.0
+        self.hold_s = 2.0  # how late a LATE answer comes (make it longer than the client's read timeout)
+        self.faults: Faults | None = None
+        self._fault_rng = random.Random(0)
+        self.injected: Counter[str] = Counter()  # faults answered, by kind ("429", "500", "late")
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count] = {}
         self._new_update = asyncio.Event()
@@ -148,12 +175,22 @@ class FakeTelegram:
         self.push("inline_query", {"id": query_id, "from": user, "query": text, "offset": ""})
         return query_id
 
-    def fail_next(self, method: str, status: int = 429, retry_after: int = 1, times: int = 1,
+    def inject(self, faults: Faults | None) -> None:
+        """Fail a random share of calls from now on (None: stop); the draws repeat for the same seed."""
+        self.faults = faults
+        if faults is not None:
+            self._fault_rng, self.hold_s = random.Random(faults.seed), faults.hold_s
+
+    def fail_next(self, method: str, status: int | str = 429, retry_after: int = 1, times: int = 1,
                   text: str | None = None) -> None:
-        """Make the next `times` calls of `method` fail (429 with retry_after, or another HTTP status).
+        """Make the next `times` calls of `method` fail (429 with retry_after, or another HTTP status; LATE:
+        done, then answered after `hold_s`).
 
         `text`: answer with this non-JSON body instead, "{path}" replaced by the request's path (which holds
         the token), as a proxy's error page may."""
+        if status == LATE:
+            self.failures.setdefault(method, []).extend([(LATE, {})] * times)
+            return
         body = (
             {
                 "ok": False,
@@ -207,25 +244,60 @@ class FakeTelegram:
             params = await _params(request)
         except ConnectionResetError:  # the client went away mid-request (a stopped bot's long poll)
             return web.Response(status=499)
+        call = Call(method, params)
         if method != "getUpdates":
-            self.calls.append(Call(method, params))
+            self.calls.append(call)
         try:
             if self.latency_s and method != "getUpdates":
                 await asyncio.sleep(self.latency_s)
-            if self.failures.get(method):
-                status, body = self.failures[method].pop(0)
+            status, body = self._fault(method)
+            if status == LATE:
+                call.fault = LATE
+                self.injected[LATE] += 1
+                response = await self._answer(method, params)
+                call.status = response.status
+                self._changed.set()
+                # The client gave up waiting meanwhile and closed the connection: this answer goes nowhere.
+                await asyncio.sleep(self.hold_s)
+                return response
+            if status:
+                call.status, call.fault = status, str(status)
+                self.injected[str(status)] += 1
                 if isinstance(body, str):
                     return web.Response(text=body.replace("{path}", request.path), status=status)
                 return web.json_response(body, status=status)
-            handler = getattr(self, f"_m_{method}", None)
-            if handler is None:
-                return _error(404, f"Not Found: method {method} not in the fake")
-            result = await handler(params)
-            if isinstance(result, web.Response):
-                return result
-            return web.json_response({"ok": True, "result": result})
+            response = await self._answer(method, params)
+            call.status = response.status
+            return response
         finally:
             self._changed.set()
+
+    def _fault(self, method: str) -> tuple[int | str, Any]:
+        """The failure this call gets: queued by fail_next first, else drawn by inject(); (0, None): none."""
+        if self.failures.get(method):
+            return self.failures[method].pop(0)
+        f = self.faults
+        if f is None or method not in f.methods:
+            return 0, None
+        roll = self._fault_rng.random()
+        if roll < f.rate_limited:
+            wait = self._fault_rng.randint(*f.retry_after_s)
+            return 429, {"ok": False, "error_code": 429, "description": f"Too Many Requests: retry after {wait}",
+                         "parameters": {"retry_after": wait}}
+        if roll < f.rate_limited + f.server_error:
+            return 500, {"ok": False, "error_code": 500, "description": "Internal Server Error"}
+        if roll < f.rate_limited + f.server_error + f.late:
+            return LATE, None
+        return 0, None
+
+    async def _answer(self, method: str, params: dict[str, Any]) -> web.Response:
+        handler = getattr(self, f"_m_{method}", None)
+        if handler is None:
+            return _error(404, f"Not Found: method {method} not in the fake")
+        result = await handler(params)
+        if isinstance(result, web.Response):
+            return result
+        return web.json_response({"ok": True, "result": result})
 
     async def _m_getMe(self, p):
         return BOT
