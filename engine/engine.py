@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections import OrderedDict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -21,6 +22,8 @@ from engine.retrieval.index import KnowledgeBase
 from engine.retrieval.intent import NONE, Calibration, Intent, IntentModel
 from engine.styles import Style
 from engine.types import Answer, Match, Question, Understanding, answer_id, once
+
+RECENT_QUESTIONS = 4096  # understandings remembered (a few MB: each holds its 384-float embedding)
 
 
 class EmptyQuestion(ValueError):
@@ -52,6 +55,9 @@ class Engine:
         self.generator = generator  # engine.generation.generator.Generator when an LLM backend is configured
         self.rng = rng or random.Random()
         self._retrieval_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="retrieval")
+        # What the last questions were understood as: a style switch, 换一个 or a relative repeating
+        # themselves asks the same text again, and then neither the model nor the thread hop is needed.
+        self._recent: OrderedDict[tuple[str, str | None], tuple[Understanding, np.ndarray]] = OrderedDict()
 
     def prepare(self, text: str | Question) -> Question:
         """The normalised question; EmptyQuestion when nothing is left."""
@@ -71,8 +77,16 @@ class Engine:
         thread would start a team of OpenMP threads of its own. The model's prediction (about a
         millisecond) rides along on the same hop.
         """
+        key = (question.text, prior_topic)
+        if (hit := self._recent.get(key)) is not None:
+            self._recent.move_to_end(key)
+            return hit
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._retrieval_thread, self._understand, question.text, prior_topic)
+        result = await loop.run_in_executor(self._retrieval_thread, self._understand, question.text, prior_topic)
+        self._recent[key] = result
+        if len(self._recent) > RECENT_QUESTIONS:
+            self._recent.popitem(last=False)
+        return result
 
     def _understand(self, text: str, prior_topic: str | None) -> tuple[Understanding, np.ndarray]:
         vector = self.kb.embedder.embed_one(text)
