@@ -17,6 +17,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from engine.yaml_files import read_yaml
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO_ROOT / "config.yaml"
 
@@ -238,7 +240,7 @@ def load_config(path: str | os.PathLike | None = None, **overrides) -> Config:
     """Read and validate a config file; raise ConfigError naming each bad key."""
     p = config_path(path)
     try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        raw = read_yaml(p) or {}
     except FileNotFoundError:
         raise ConfigError(f"config file {p} not found") from None
     except yaml.YAMLError as e:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+from engine.yaml_files import read_yaml
 
 # Fixed topic ids: later tools (import, export, augmentation) and the evaluation sets rely on them.
 TOPICS = (
@@ -58,7 +58,7 @@ def _as_strings(value: object) -> tuple[str, ...]:
 
 def read_item_file(path: Path) -> list[dict]:
     """Raw entries of one data/qa/*.yaml file (a top-level list)."""
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or []
+    raw = read_yaml(path) or []
     if not isinstance(raw, list):
         raise CorpusError(f"{path}: expected a top-level list of items")
     return raw
@@ -74,7 +74,7 @@ def item_files(corpus_dirs: list[Path]) -> list[Path]:
 
 def read_topic_file(path: Path) -> dict:
     """One data/topics/<topic>.yaml: {topic: id, answers: {style: [...]}}."""
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    raw = read_yaml(path) or {}
     if not isinstance(raw, dict) or not isinstance(raw.get("answers"), dict):
         raise CorpusError(f"{path}: expected a mapping with `topic` and `answers`")
     return raw
@@ -94,7 +94,7 @@ def load_topic_answers(topics_dir: Path | None) -> dict[str, dict[str, tuple[str
 def read_not_questions(path: Path | None) -> tuple[str, ...]:
     if path is None or not Path(path).is_file():
         return ()
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or []
+    raw = read_yaml(path) or []
     if not isinstance(raw, list):
         raise CorpusError(f"{path}: expected a list of chat lines")
     return _as_strings(raw)
@@ -121,7 +121,7 @@ def load_corpus(qa_dirs: list[Path], fallbacks_path: Path, topics_dir: Path | No
             if not item.questions:
                 raise CorpusError(f"{path}: item {item.id!r} has no questions")
             items[item.id] = item
-    raw_fb = yaml.safe_load(Path(fallbacks_path).read_text(encoding="utf-8")) or {}
+    raw_fb = read_yaml(fallbacks_path) or {}
     if not isinstance(raw_fb, dict):
         raise CorpusError(f"{fallbacks_path}: expected a mapping from style id to a list of replies")
     return Corpus(items=items, fallbacks={str(s): _as_strings(v) for s, v in raw_fb.items()},

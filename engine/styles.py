@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from engine.yaml_files import read_yaml
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class StyleError(ValueError):
 
 def load_styles(path: Path) -> dict[str, Style]:
     """Every style defined in the file, in file order."""
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    raw = read_yaml(path)
     if not isinstance(raw, list):
         raise StyleError(f"{path}: expected a list of styles")
     styles: dict[str, Style] = {}
