@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import pickle
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,17 +135,22 @@ class IntentModel:
         all_vectors = np.vstack([vectors, negative_vectors]) if len(negatives) else vectors
         x = cls._features(vectorizer.fit_transform(all_texts), all_vectors, settings.dense_weight)
         topic_labels = np.array([*topics, *([NONE] * len(negatives))])
-        topic_clf = cls._svm(settings).fit(x, topic_labels)
         items_arr, topics_arr = np.array(items), np.array(topics)
         x_items = x[: len(texts)]
-        item_clfs: dict[str, object] = {}
-        for topic in sorted(set(topics)):
-            rows = np.flatnonzero(topics_arr == topic)
-            labels = items_arr[rows]
-            if len(set(labels)) == 1:
-                item_clfs[topic] = _OneClass(str(labels[0]))
-            else:
-                item_clfs[topic] = cls._svm(settings).fit(x_items[rows], labels)
+        # liblinear trains without holding the GIL: the topic SVM and the item SVMs share the cores (the
+        # first start on a fresh checkout waits for this).
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            topic_fit = pool.submit(cls._svm(settings).fit, x, topic_labels)
+            item_fits: dict[str, object] = {}
+            for topic in sorted(set(topics)):
+                rows = np.flatnonzero(topics_arr == topic)
+                labels = items_arr[rows]
+                if len(set(labels)) == 1:
+                    item_fits[topic] = _OneClass(str(labels[0]))
+                else:
+                    item_fits[topic] = pool.submit(cls._svm(settings).fit, x_items[rows], labels)
+            topic_clf = topic_fit.result()
+            item_clfs = {t: f.result() if isinstance(f, Future) else f for t, f in item_fits.items()}
         item_topic = dict(zip(items, topics, strict=True))
         return cls(vectorizer, topic_clf, item_clfs, item_topic, settings, fingerprint)
 
