@@ -17,13 +17,12 @@ import asyncio
 import copy
 import itertools
 import logging
-import os
 import re
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 pytest.register_assert_rewrite("fakes.fake_discord")
@@ -44,41 +43,18 @@ from fakes.fake_discord import (  # noqa: E402
     _member,
     custom_ids,
 )
+from support.fuzzing import FUZZ, Errors, examples  # noqa: E402
 
 from bot.config import load_config  # noqa: E402
 
 pytestmark = [pytest.mark.filterwarnings("ignore:'audioop' is deprecated:DeprecationWarning"),
               pytest.mark.filterwarnings("ignore:mypy_extensions.TypedDict is deprecated:DeprecationWarning")]
 
-SCALE = float(os.environ.get("FUZZ_SCALE", "1"))  # e.g. 0.05 for a quick local run
-FUZZ = dict(deadline=None, derandomize=True, database=None,
-            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                   HealthCheck.data_too_large, HealthCheck.large_base_example])
 DM = "800000000000000077"  # the owner's DM channel (not in the guild)
 MARK = "SPRINGFEST_FUZZ_MARK"  # an event type Discord does not have: sent after each example's events
 _ids = itertools.count(1_400_000_000_000_000_000)
 HANDLER_TASKS = ("discord.py: on_", "CommandTree-invoker", "discord-ui-")  # what discord.py runs handlers in
 
-
-def examples(n: int) -> int:
-    return max(1, int(n * SCALE))
-
-
-class Errors(logging.Handler):
-    """ERROR records, per example (so hypothesis can shrink to the event that caused one)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-    def take(self) -> list[str]:
-        out = [f"{r.name}: {r.getMessage()} {r.exc_info[1]!r}" if r.exc_info else f"{r.name}: {r.getMessage()}"
-               for r in self.records]
-        self.records.clear()
-        return out
 
 
 class Live:

@@ -23,18 +23,18 @@ import asyncio
 import copy
 import itertools
 import logging
-import os
 import re
 import time
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 pytest.register_assert_rewrite("fakes.fake_telegram")
 from conftest import module_engine, write_config  # noqa: E402
 from fakes.fake_telegram import BOT, OWNER, TOKEN, FakeTelegram, Running, _u16, user  # noqa: E402
+from support.fuzzing import FUZZ, Errors, examples  # noqa: E402
 
 from bot.config import load_config  # noqa: E402
 
@@ -46,37 +46,13 @@ GROUP = -100123  # approved by the owner at start-up
 CLOSED = -100777  # never approved: one refusal, then silence
 STRANGER = 7  # a private chat with someone who is not an owner
 USERNAME = BOT["username"]
-FUZZ = dict(deadline=None, derandomize=True, database=None,
-            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                   HealthCheck.data_too_large, HealthCheck.large_base_example])
-SCALE = float(os.environ.get("FUZZ_SCALE", "1"))  # e.g. 0.05 for a quick local run
 
-
-def examples(n: int) -> int:
-    return max(1, int(n * SCALE))
 
 
 _ids = itertools.count(1_000_000)  # message and update ids: never drawn, so examples never collide
 
 
 # -- the running bot, shared by every example -----------------------------------------------------------
-class Errors(logging.Handler):
-    """Collects ERROR records, so each example can fail on its own (and hypothesis can shrink it)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-    def take(self) -> list[str]:
-        out = [f"{r.name}: {r.getMessage()} {r.exc_info[1]!r}" if r.exc_info else f"{r.name}: {r.getMessage()}"
-               for r in self.records]
-        self.records.clear()
-        return out
-
-
 class OddIdsTelegram(FakeTelegram):
     """The fake, also serving updates whose update_id is missing or not a number (what the malformed-update
     test queues): such an update counts as confirmed together with the next update that has an id."""
