@@ -28,15 +28,29 @@ class Item:
         return self.questions[0]
 
 
+# The shapes of a line a general reply is written for: one that asks something, one that only remarks
+# (a lecture, a jab, a request). engine.normalize.is_question tells them apart.
+SHAPES = ("question", "remark")
+
+
 @dataclass
 class Corpus:
     items: dict[str, Item]
-    fallbacks: dict[str, tuple[str, ...]]
+    fallbacks: dict[str, tuple[str, ...]]  # style -> every general reply of the style
     # topic -> style -> answers that fit any question of the topic (data/topics/<topic>.yaml)
     topic_answers: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
     # Ordinary chat lines that are not a question to answer (data/not_questions.yaml): the intent model
     # learns from them what a question is not.
     not_questions: tuple[str, ...] = ()
+    # style -> shape (question | remark) -> the general replies that fit a line of that shape
+    fallback_shapes: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+
+    def fallbacks_for(self, style: str, question: bool) -> tuple[str, ...]:
+        """The general replies of `style` for a line that asks something (`question`) or only remarks."""
+        shapes = self.fallback_shapes.get(style)
+        if not shapes:
+            return self.fallbacks.get(style, ())
+        return shapes.get(SHAPES[0] if question else SHAPES[1], ()) or self.fallbacks.get(style, ())
 
     def by_topic(self, topic: str) -> list[Item]:
         return [i for i in self.items.values() if i.topic == topic]
@@ -124,5 +138,16 @@ def load_corpus(qa_dirs: list[Path], fallbacks_path: Path, topics_dir: Path | No
     raw_fb = read_yaml(fallbacks_path) or {}
     if not isinstance(raw_fb, dict):
         raise CorpusError(f"{fallbacks_path}: expected a mapping from style id to a list of replies")
-    return Corpus(items=items, fallbacks={str(s): _as_strings(v) for s, v in raw_fb.items()},
-                  topic_answers=load_topic_answers(topics_dir), not_questions=read_not_questions(not_questions))
+    shapes = {str(style): fallback_shapes(value) for style, value in raw_fb.items()}
+    return Corpus(items=items, fallbacks={s: tuple(dict.fromkeys(t for ts in v.values() for t in ts))
+                                          for s, v in shapes.items()},
+                  topic_answers=load_topic_answers(topics_dir), not_questions=read_not_questions(not_questions),
+                  fallback_shapes=shapes)
+
+
+def fallback_shapes(value: object) -> dict[str, tuple[str, ...]]:
+    """One style's entry of fallbacks.yaml: a list (fits any line) or {question: [...], remark: [...]}."""
+    if isinstance(value, dict):
+        return {shape: _as_strings(value.get(shape)) for shape in SHAPES}
+    texts = _as_strings(value)
+    return {shape: texts for shape in SHAPES}

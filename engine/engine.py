@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from engine.corpus import Corpus, Item
-from engine.normalize import has_words, normalize
+from engine.normalize import has_words, is_question, normalize
 from engine.retrieval.index import KnowledgeBase
 from engine.retrieval.intent import NONE, Calibration, Intent, IntentModel
 from engine.styles import Style
@@ -148,7 +148,7 @@ class Engine:
             pools.append(("curated", item.answers.get(style, ())))
         if understanding.topic:
             pools.append(("topic", self.corpus.topic_answers.get(understanding.topic, {}).get(style, ())))
-        pools.append(("fallback", self.corpus.fallbacks.get(style, ())))
+        pools.append(("fallback", self.corpus.fallbacks_for(style, is_question(question.text))))
         source, text = self._first_fresh([(src, texts) for src, texts in pools if texts], exclude)
         answer = Answer(question.text, style, source, list(matches or []), once(text), question.cut,
                         understanding=understanding)

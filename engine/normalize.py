@@ -45,6 +45,9 @@ _CANTONESE = [(re.compile(pattern), mandarin) for pattern, mandarin in (
     (r"佢", "他"), (r"喺", "在"), (r"俾", "给"), (r"睇", "看"), (r"啲", "些"), (r"嘢", "东西"), (r"[揾搵]", "找"),
     (r"食饭", "吃饭"), (r"饮茶", "喝茶"), (r"饮酒", "喝酒"),
     (r"未(?=[呀啊吖呢？?！!。]*$)", "了没有"),  # 结婚未呀？ -> 结婚了没有呀？
+    # Not Cantonese: mainland text run through OpenCC's Taiwan phrase table comes back with 对象 (a partner)
+    # as 物件 (an object); relatives' lines reposted that way say 找物件了没.
+    (r"(?<=[找有带谈交个])物件|物件(?=[呢吗没了])", "对象"),
 )]
 
 
@@ -97,3 +100,17 @@ def normalize(text: str, max_chars: int = 300) -> tuple[str, bool]:
 def has_words(text: str) -> bool:
     """True when anything letter-like is left (not just punctuation or digits)."""
     return any(ch.isalpha() for ch in text)
+
+
+# Whether a line asks something (a question mark, or a question word a relative would not say in a remark)
+# or only remarks (你又胖了, 快叫人, 多吃点). General replies come in both shapes: 谢谢您惦记，有好消息
+#头一个告诉您 answers a question and is odd after a lecture; 您说的我记下了 is the other way round.
+_QUESTION = re.compile(
+    r"[？?]|吗|么(?!多)|[吧呢]$|啥|什么|多少|多大|多久|多长|几[个岁点时天年月号次位分]|怎么|怎样|咋|为什么|为啥|干嘛|干吗|"
+    r"是不是|有没有|要不要|能不能|会不会|好不好|行不行|对不对|可不可以|肯不肯|想不想|哪|谁|了没|没有$|[没未]$"
+)
+
+
+def is_question(text: str) -> bool:
+    """True when the normalised line asks something; False for a remark, lecture, jab or request."""
+    return bool(_QUESTION.search(text))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from engine.corpus import TOPICS, CorpusError, item_files, read_item_file, read_topic_file
+from engine.corpus import SHAPES, TOPICS, CorpusError, fallback_shapes, item_files, read_item_file, read_topic_file
 from engine.safety import SafetyFilter
 from engine.traditional import is_traditional
 
@@ -243,11 +243,16 @@ def _check_fallbacks(path: Path, styles: list[str], enabled: list[str], safety: 
         return [f"{path}: expected a mapping from style id to a list of replies"]
     errors = [f"{path.name}: unknown style {s!r}" for s in raw if s not in styles]
     for style in enabled:
-        texts = raw.get(style) or []
-        if len(texts) < rules.fallbacks_enabled:
-            errors.append(f"{path.name}: needs at least {rules.fallbacks_enabled} {style} fallbacks")
-    for style, texts in raw.items():
-        for text in _strings(texts):
+        value = raw.get(style) or []
+        if isinstance(value, dict):
+            errors += [f"{path.name}: {style}: unknown shape {k!r} (question | remark)" for k in value
+                       if k not in SHAPES]
+        for shape, texts in fallback_shapes(value).items():
+            if len(texts) < rules.fallbacks_enabled:
+                errors.append(f"{path.name}: needs at least {rules.fallbacks_enabled} {style} fallbacks"
+                              + (f" for a {shape}" if isinstance(value, dict) else ""))
+    for style, value in raw.items():
+        for text in dict.fromkeys(t for ts in fallback_shapes(value).values() for t in ts):
             errors.extend(_check_text(text, f"{path.name}: {style}", safety))
             if named := relatives_named(text):
                 errors.append(f"{path.name}: {style}: names a relative ({'、'.join(sorted(named))}): {text!r}")

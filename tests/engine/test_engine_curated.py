@@ -92,3 +92,15 @@ async def test_answer_json_shape(engine):
     answer = await engine.answer("一个月挣多少", "tactful", neighbours=True)
     await answer.collect()
     assert set(answer.to_json()["matches"][0]) == {"id", "topic", "question", "score"}
+
+
+async def test_general_reply_fits_the_shape_of_the_line(engine):
+    """A line that asks something gets a general reply written for questions, a remark one for remarks:
+    谢谢您惦记，有好消息头一个告诉您 is odd after 你又胖了, 您说的我记下了 is odd after 干嘛不买?"""
+    engine.corpus.fallback_shapes["deflect"] = {"question": ("这个回头再说～先吃饺子！",),
+                                                "remark": ("您说得是～先吃饺子！",)}
+    asked = await engine.answer("帮我写一段Python代码好不好？", "deflect")
+    said = await engine.answer("帮我写一段Python代码", "deflect")
+    assert asked.source == said.source == "fallback"
+    assert await asked.collect() == "这个回头再说～先吃饺子！"
+    assert await said.collect() == "您说得是～先吃饺子！"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.normalize import has_words, normalize
+from engine.normalize import has_words, is_question, normalize
 
 
 @pytest.mark.parametrize(
@@ -22,6 +22,7 @@ from engine.normalize import has_words, normalize
         ("返工搵緊幾錢一個月呀?", "上班挣多少钱一个月呀？"),
         ("幾時買返間屋呀？", "什么时候买房呀？"),
         ("哪时候回来欸?", "什么时候回来欸？"),
+        ("找物件了沒", "找对象了没"),
     ],
 )
 def test_normalise(raw, clean):
@@ -33,3 +34,17 @@ def test_cap_and_emptiness():
     assert cut and len(text) == 300
     assert not has_words(normalize("😂🧧🎆！！？？")[0])
     assert not has_words(normalize("@bot")[0])
+
+
+@pytest.mark.parametrize(
+    ("raw", "asks"),
+    [
+        ("有房没?有车没?", True), ("幹嘛不買透天?", True), ("要不要幫你介紹", True), ("月薪多少", True),
+        ("你拍拖未呀", True), ("结婚了没", True), ("你都快三十了吧", True), ("什么时候回来", True),
+        ("臉圓了嘛", False), ("快叫人,叫小舅爹爹。", False), ("衰仔,淨係識食", False), ("多吃点", False),
+        ("该找个对象了", False), ("生一个也是带,生两个也是带。", False), ("新年快乐", False),
+    ],
+)
+def test_question_or_remark(raw, asks):
+    """The shape general replies are chosen by: a question mark or a question word, else a remark."""
+    assert is_question(normalize(raw)[0]) is asks

@@ -62,3 +62,17 @@ def test_check_reports_yaml_syntax_errors_by_file(tmp_path, mini_data, capsys):
     (mini_data / "qa" / "oops.yaml").write_text("- id: x\n  questions: [unclosed\n", encoding="utf-8")
     assert main(["--config", str(write_config(tmp_path, mini_data)), "data", "check"]) == 1
     assert "oops.yaml: cannot read" in capsys.readouterr().err
+
+
+def test_check_counts_each_shape_of_general_replies(tmp_path, mini_data, capsys):
+    """fallbacks.yaml may split a style's replies into `question` and `remark`: each shape needs its count."""
+    path = mini_data / "fallbacks.yaml"
+    raw = yaml.safe_load(path.read_text("utf-8"))
+    replies = list(raw["tactful"])
+    raw["tactful"] = {"question": replies, "remark": replies[:1], "statement": replies[:1]}
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    assert main(["--config", str(write_config(tmp_path, mini_data)), "data", "check"]) == 1
+    err = capsys.readouterr().err
+    assert "needs at least 5 tactful fallbacks for a remark" in err
+    assert "tactful fallbacks for a question" not in err
+    assert "tactful: unknown shape 'statement'" in err
