@@ -84,8 +84,8 @@ class KnowledgeConfig(_Section):
     # Calibrated on the development sets (bench/eval_retrieval.py --calibrate; bench/RESULTS.md).
     item_threshold: float = Field(0.5, ge=0, le=1)
     topic_threshold: float = Field(0.4, ge=0, le=1)
-    topic_temperature: float = Field(0.3, gt=0)
-    item_temperature: float = Field(0.15, gt=0)
+    topic_temperature: float = Field(0.2, gt=0)
+    item_temperature: float = Field(0.2, gt=0)
     followup_weight: float = Field(8.0, ge=1)
     followup_minutes: float = Field(10, ge=0)
     dense_weight: float = Field(1.0, ge=0)
