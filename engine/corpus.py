@@ -42,15 +42,19 @@ class Corpus:
     # Ordinary chat lines that are not a question to answer (data/not_questions.yaml): the intent model
     # learns from them what a question is not.
     not_questions: tuple[str, ...] = ()
-    # style -> shape (question | remark) -> the general replies that fit a line of that shape
+    # The same by the shape of the line they fit (question | remark): style -> shape -> replies, and
+    # topic -> style -> shape -> answers.
     fallback_shapes: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    topic_shapes: dict[str, dict[str, dict[str, tuple[str, ...]]]] = field(default_factory=dict)
 
     def fallbacks_for(self, style: str, question: bool) -> tuple[str, ...]:
         """The general replies of `style` for a line that asks something (`question`) or only remarks."""
-        shapes = self.fallback_shapes.get(style)
-        if not shapes:
-            return self.fallbacks.get(style, ())
-        return shapes.get(SHAPES[0] if question else SHAPES[1], ()) or self.fallbacks.get(style, ())
+        return _of_shape(self.fallback_shapes.get(style), question) or self.fallbacks.get(style, ())
+
+    def topic_answers_for(self, topic: str, style: str, question: bool) -> tuple[str, ...]:
+        """The answers of `topic` in `style` that fit a line of that shape."""
+        return (_of_shape(self.topic_shapes.get(topic, {}).get(style), question)
+                or self.topic_answers.get(topic, {}).get(style, ()))
 
     def by_topic(self, topic: str) -> list[Item]:
         return [i for i in self.items.values() if i.topic == topic]
@@ -94,14 +98,15 @@ def read_topic_file(path: Path) -> dict:
     return raw
 
 
-def load_topic_answers(topics_dir: Path | None) -> dict[str, dict[str, tuple[str, ...]]]:
-    out: dict[str, dict[str, tuple[str, ...]]] = {}
+def load_topic_answers(topics_dir: Path | None) -> dict[str, dict[str, dict[str, tuple[str, ...]]]]:
+    """topic -> style -> shape -> answers, from data/topics/."""
+    out: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {}
     if topics_dir is None or not Path(topics_dir).is_dir():
         return out
     for path in sorted(Path(topics_dir).glob("*.yaml")):
         raw = read_topic_file(path)
         topic = str(raw.get("topic") or path.stem)
-        out[topic] = {str(s): _as_strings(a) for s, a in raw["answers"].items()}
+        out[topic] = {str(s): shaped(a) for s, a in raw["answers"].items()}
     return out
 
 
@@ -138,16 +143,25 @@ def load_corpus(qa_dirs: list[Path], fallbacks_path: Path, topics_dir: Path | No
     raw_fb = read_yaml(fallbacks_path) or {}
     if not isinstance(raw_fb, dict):
         raise CorpusError(f"{fallbacks_path}: expected a mapping from style id to a list of replies")
-    shapes = {str(style): fallback_shapes(value) for style, value in raw_fb.items()}
-    return Corpus(items=items, fallbacks={s: tuple(dict.fromkeys(t for ts in v.values() for t in ts))
-                                          for s, v in shapes.items()},
-                  topic_answers=load_topic_answers(topics_dir), not_questions=read_not_questions(not_questions),
-                  fallback_shapes=shapes)
+    shapes = {str(style): shaped(value) for style, value in raw_fb.items()}
+    topics = load_topic_answers(topics_dir)
+    return Corpus(items=items, fallbacks={s: every_shape(v) for s, v in shapes.items()},
+                  topic_answers={t: {s: every_shape(v) for s, v in by_style.items()} for t, by_style in topics.items()},
+                  not_questions=read_not_questions(not_questions), fallback_shapes=shapes, topic_shapes=topics)
 
 
-def fallback_shapes(value: object) -> dict[str, tuple[str, ...]]:
-    """One style's entry of fallbacks.yaml: a list (fits any line) or {question: [...], remark: [...]}."""
+def shaped(value: object) -> dict[str, tuple[str, ...]]:
+    """One style's replies in fallbacks.yaml or a topic file: a list (fits any line) or
+    {question: [...], remark: [...]}."""
     if isinstance(value, dict):
         return {shape: _as_strings(value.get(shape)) for shape in SHAPES}
     texts = _as_strings(value)
     return {shape: texts for shape in SHAPES}
+
+
+def every_shape(shapes: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(t for texts in shapes.values() for t in texts))
+
+
+def _of_shape(shapes: dict[str, tuple[str, ...]] | None, question: bool) -> tuple[str, ...]:
+    return shapes.get(SHAPES[0] if question else SHAPES[1], ()) if shapes else ()

@@ -144,11 +144,12 @@ class Engine:
         and again), the next tier's, and never silence: when everything was shown, start over."""
         item = self.corpus.items.get(understanding.item) if understanding.item else None
         pools: list[tuple[str, tuple[str, ...]]] = []
+        asks = is_question(question.text)  # topic answers and general replies fit a question or a remark
         if item is not None:
             pools.append(("curated", item.answers.get(style, ())))
         if understanding.topic:
-            pools.append(("topic", self.corpus.topic_answers.get(understanding.topic, {}).get(style, ())))
-        pools.append(("fallback", self.corpus.fallbacks_for(style, is_question(question.text))))
+            pools.append(("topic", self.corpus.topic_answers_for(understanding.topic, style, asks)))
+        pools.append(("fallback", self.corpus.fallbacks_for(style, asks)))
         source, text = self._first_fresh([(src, texts) for src, texts in pools if texts], exclude)
         answer = Answer(question.text, style, source, list(matches or []), once(text), question.cut,
                         understanding=understanding)

@@ -106,7 +106,7 @@ def has_words(text: str) -> bool:
 # or only remarks (你又胖了, 快叫人, 多吃点). General replies come in both shapes: 谢谢您惦记，有好消息
 #头一个告诉您 answers a question and is odd after a lecture; 您说的我记下了 is the other way round.
 _QUESTION = re.compile(
-    r"[？?]|吗|么(?!多)|[吧呢]$|啥|什么|多少|多大|多久|多长|几[个岁点时天年月号次位分]|怎么|怎样|咋|为什么|为啥|干嘛|干吗|"
+    r"[？?]|吗|么(?!多)|呢$|(?:了|的|是|对|没|有|够)吧$|啥|什么|多少|多大|多久|多长|几[个岁点时天年月号次位分]|怎么|怎样|咋|为什么|为啥|干嘛|干吗|"
     r"是不是|有没有|要不要|能不能|会不会|好不好|行不行|对不对|可不可以|肯不肯|想不想|哪|谁|了没|没有$|[没未]$"
 )
 

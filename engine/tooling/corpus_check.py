@@ -9,7 +9,8 @@ from pathlib import Path
 
 import yaml
 
-from engine.corpus import SHAPES, TOPICS, CorpusError, fallback_shapes, item_files, read_item_file, read_topic_file
+from engine.corpus import (SHAPES, TOPICS, CorpusError, every_shape, item_files, read_item_file, read_topic_file,
+                           shaped)
 from engine.safety import SafetyFilter
 from engine.traditional import is_traditional
 
@@ -24,6 +25,7 @@ class Rules:
     answers_other: int = 2  # per other known style
     topic_answers_enabled: int = 6
     topic_answers_other: int = 2
+    topic_answers_per_shape: int = 5  # when a style's topic answers are split into question and remark
     fallbacks_enabled: int = 5
     unique_answers: bool = True  # no answer text in two items (imports repeat answers across questions)
 
@@ -91,11 +93,17 @@ def _answer_key(text: str) -> str:
 
 
 def _check_counts(where: str, answers: dict, styles: list[str], enabled: list[str], at_least_enabled: int,
-                  at_least_other: int) -> list[str]:
+                  at_least_other: int, per_shape: int | None = None) -> list[str]:
+    """`per_shape`: answers may be split by the shape of the line (a topic file); each shape needs this many."""
     errors = []
     for style in styles:
         least = at_least_enabled if style in enabled else at_least_other
         got = answers.get(style)
+        if isinstance(got, dict) and per_shape is not None:
+            errors += [f"{where}: {style}: unknown shape {k!r} (question | remark)" for k in got if k not in SHAPES]
+            errors += [f"{where}: needs at least {per_shape} {style} answers for a {shape} (has {len(texts)})"
+                       for shape, texts in shaped(got).items() if len(texts) < per_shape]
+            got = list(every_shape(shaped(got)))
         n = len(got) if isinstance(got, list) else 0
         if n < least:
             errors.append(f"{where}: needs at least {least} {style} answers (has {n})")
@@ -218,12 +226,12 @@ def _check_topics(topics_dir: Path, topics_used: set[str], styles: list[str], en
             if style not in styles:
                 errors.append(f"{where}: unknown style {style!r}")
                 continue
-            for text in _strings(texts):
+            for text in every_shape(shaped(texts)):
                 errors.extend(_check_text(text, f"{where}: {style}", safety))
                 if named := relatives_named(text):
                     errors.append(f"{where}: {style}: names a relative ({'、'.join(sorted(named))}): {text!r}")
         errors.extend(_check_counts(where, raw["answers"], styles, enabled, rules.topic_answers_enabled,
-                                    rules.topic_answers_other))
+                                    rules.topic_answers_other, rules.topic_answers_per_shape))
     if rules.topic_answers_enabled:
         errors.extend(f"topics/: no answers file for topic {t!r} ({t}.yaml)" for t in sorted(topics_used - found))
     return errors
@@ -247,12 +255,12 @@ def _check_fallbacks(path: Path, styles: list[str], enabled: list[str], safety: 
         if isinstance(value, dict):
             errors += [f"{path.name}: {style}: unknown shape {k!r} (question | remark)" for k in value
                        if k not in SHAPES]
-        for shape, texts in fallback_shapes(value).items():
+        for shape, texts in shaped(value).items():
             if len(texts) < rules.fallbacks_enabled:
                 errors.append(f"{path.name}: needs at least {rules.fallbacks_enabled} {style} fallbacks"
                               + (f" for a {shape}" if isinstance(value, dict) else ""))
     for style, value in raw.items():
-        for text in dict.fromkeys(t for ts in fallback_shapes(value).values() for t in ts):
+        for text in every_shape(shaped(value)):
             errors.extend(_check_text(text, f"{path.name}: {style}", safety))
             if named := relatives_named(text):
                 errors.append(f"{path.name}: {style}: names a relative ({'、'.join(sorted(named))}): {text!r}")

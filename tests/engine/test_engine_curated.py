@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 
@@ -104,3 +105,12 @@ async def test_general_reply_fits_the_shape_of_the_line(engine):
     assert asked.source == said.source == "fallback"
     assert await asked.collect() == "这个回头再说～先吃饺子！"
     assert await said.collect() == "您说得是～先吃饺子！"
+    # The same for a topic's answers, when only the topic is clear.
+    engine.corpus.topic_shapes["marriage"]["tactful"] = {"question": ("这事我心里有数，定了告诉您。",),
+                                                         "remark": ("您的话我记下了，谢谢您操心。",)}
+    engine.retrieval = replace(engine.retrieval, item_threshold=1.01)  # only the topic tier answers
+    asked = await engine.answer("你什么时候结婚？", "tactful")
+    said = await engine.answer("你该结婚了", "tactful")
+    assert asked.source == said.source == "topic", (asked.understanding, said.understanding)
+    assert await asked.collect() == "这事我心里有数，定了告诉您。"
+    assert await said.collect() == "您的话我记下了，谢谢您操心。"

@@ -43,6 +43,7 @@ def test_cap_and_emptiness():
         ("你拍拖未呀", True), ("结婚了没", True), ("你都快三十了吧", True), ("什么时候回来", True),
         ("臉圓了嘛", False), ("快叫人,叫小舅爹爹。", False), ("衰仔,淨係識食", False), ("多吃点", False),
         ("该找个对象了", False), ("生一个也是带,生两个也是带。", False), ("新年快乐", False),
+        ("别太拼了，要不回来吧", False), ("有对象了吧", True),
     ],
 )
 def test_question_or_remark(raw, asks):

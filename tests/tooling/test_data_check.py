@@ -76,3 +76,17 @@ def test_check_counts_each_shape_of_general_replies(tmp_path, mini_data, capsys)
     assert "needs at least 5 tactful fallbacks for a remark" in err
     assert "tactful fallbacks for a question" not in err
     assert "tactful: unknown shape 'statement'" in err
+
+
+def test_check_counts_each_shape_of_topic_answers(tmp_path, mini_data, capsys):
+    """A topic file may split a style's answers into `question` and `remark` too: 5 per shape, 6 in all."""
+    path = next((mini_data / "topics").glob("*.yaml"))
+    raw = yaml.safe_load(path.read_text("utf-8"))
+    answers = list(raw["answers"]["tactful"])
+    raw["answers"]["tactful"] = {"question": answers[:5], "remark": answers[:2]}
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    assert main(["--config", str(write_config(tmp_path, mini_data)), "data", "check"]) == 1
+    err = capsys.readouterr().err
+    assert f"topics/{path.name}: needs at least 5 tactful answers for a remark (has 2)" in err
+    assert "tactful answers for a question" not in err
+    assert f"topics/{path.name}: needs at least 6 tactful answers (has 5)" in err
