@@ -9,8 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from engine.corpus import (SHAPES, TOPICS, CorpusError, every_shape, item_files, read_item_file, read_topic_file,
-                           shaped)
+from engine.corpus import SHAPES, TOPICS, CorpusError, every_shape, item_files, read_item_file, read_topic_file, shaped
 from engine.safety import SafetyFilter
 from engine.traditional import is_traditional
 
