@@ -29,7 +29,8 @@ sys.path.insert(0, str(ROOT))
 from bot.config import load_config  # noqa: E402
 from bot.wiring import build_engine  # noqa: E402
 from engine.normalize import has_words, normalize  # noqa: E402
-from engine.retrieval.intent import NONE, Calibration  # noqa: E402
+from engine.retrieval.intent import NONE, Calibration, IntentModel  # noqa: E402
+from engine.retrieval.training import training_rows  # noqa: E402
 from engine.types import Understanding  # noqa: E402
 
 EVAL = ROOT / "bench" / "eval"
@@ -299,6 +300,29 @@ def calibrate(judge: Judge, rows: list[Row]) -> None:
             ok = sum(chat_ok(judge.understand(r.text, calibration=cal, thresholds=(it, tt))) for r in chats)
             print(f"| {tt} | {it} | {pct(len(ans), len(qs))} | {pct(sum(u.tier == 'item' for u in ans), len(ans))} | "
                   f"{pct(ok, len(chats))} |")
+    none_weights(judge, qs, chats)
+
+
+def none_weights(judge: Judge, qs: list[Row], chats: list[Row]) -> None:
+    """The topic SVM retrained with each weight of the chat lines (`knowledge.none_weight`), on the shipped
+    thresholds: what it gives chat lines, and what it costs questions."""
+    engine = judge.engine
+    texts, items, topics, negatives = training_rows(engine.corpus)
+    vectors = engine.kb.vectors.vectors(texts, engine.kb.embedder)
+    neg_vectors = engine.kb.vectors.vectors(negatives, engine.kb.embedder)
+    shipped = engine.intent
+    print("\nWeight of each chat line against a phrasing (dev; shipped thresholds):\n")
+    print("| none weight | questions answered | chat lines OK |")
+    print("|---:|---:|---:|")
+    try:
+        for w in (1, 2, 4, 8):
+            engine.intent = IntentModel.fit(texts, vectors, items, topics, negatives, neg_vectors,
+                                            replace(shipped.settings, none_weight=float(w)))
+            ans = sum(answered(judge.understand(r.text), r) for r in qs)
+            ok = sum(chat_ok(judge.understand(r.text)) for r in chats)
+            print(f"| {w} | {pct(ans, len(qs))} | {pct(ok, len(chats))} |")
+    finally:
+        engine.intent = shipped
 
 
 def main() -> int:

@@ -90,6 +90,7 @@ class KnowledgeConfig(_Section):
     followup_minutes: float = Field(10, ge=0)
     dense_weight: float = Field(1.0, ge=0)
     svm_c: float = Field(1.0, gt=0)
+    none_weight: float = Field(4.0, gt=0)
 
 
 class StylesConfig(_Section):

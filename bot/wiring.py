@@ -83,7 +83,8 @@ def build_engine(cfg: Config, *, llm: LLM | None = None, progress: bool = False)
     if report:
         log.info("knowledge base: %d phrasings added, %d removed in %.1fs", report.added, report.removed,
                  report.seconds)
-    intent = ensure_intent(kb, corpus, IntentSettings(cfg.knowledge.dense_weight, cfg.knowledge.svm_c),
+    intent = ensure_intent(kb, corpus, IntentSettings(cfg.knowledge.dense_weight, cfg.knowledge.svm_c,
+                                                        cfg.knowledge.none_weight),
                            cfg.path(cfg.knowledge.cache_path) / "intent.pickle")
     return Engine(corpus, enabled, kb, intent, retrieval_settings(cfg),
                   generator=make_generator(cfg, corpus, enabled, llm))

