@@ -40,7 +40,7 @@ class IntentSettings:
     c: float  # the SVMs' regularisation: higher fits the phrasings more tightly
     # How much each ordinary chat line counts against a phrasing in the topic SVM. One-vs-rest, the `none`
     # class (a few hundred lines) is outweighed by thousands of phrasings; fitted on dev.
-    none_weight: float = 1.0
+    none_weight: float
 
 
 @dataclass(frozen=True)
