@@ -105,9 +105,11 @@ def has_words(text: str) -> bool:
 # Whether a line asks something (a question mark, or a question word a relative would not say in a remark)
 # or only remarks (你又胖了, 快叫人, 多吃点). General replies come in both shapes: 谢谢您惦记，有好消息
 #头一个告诉您 answers a question and is odd after a lecture; 您说的我记下了 is the other way round.
+# 么 only as the final particle (这么/那么 are no question); 几 not in 好几年/十几岁 (a count, not a question).
 _QUESTION = re.compile(
-    r"[？?]|吗|么(?!多)|呢$|(?:了|的|是|对|没|有|够)吧$|啥|什么|多少|多大|多久|多长|几[个岁点时天年月号次位分]|怎么|怎样|咋|为什么|为啥|干嘛|干吗|"
-    r"是不是|有没有|要不要|能不能|会不会|好不好|行不行|对不对|可不可以|肯不肯|想不想|哪|谁|了没|没有$|[没未]$"
+    r"[？?]|吗|么$|呢$|(?:了|的|是|对|没|有|够)吧$|啥|什么|多少|多大|多久|多长|(?<![好十])几[个岁点时天年月号次位分]|"
+    r"怎么|怎样|咋|为什么|为啥|干嘛|干吗|是不是|有没有|要不要|能不能|会不会|好不好|行不行|对不对|可不可以|肯不肯|"
+    r"想不想|哪|谁|了没|[了过]没有$|[没未]$"
 )
 
 

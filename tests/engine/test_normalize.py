@@ -43,7 +43,8 @@ def test_cap_and_emptiness():
         ("你拍拖未呀", True), ("结婚了没", True), ("你都快三十了吧", True), ("什么时候回来", True),
         ("臉圓了嘛", False), ("快叫人,叫小舅爹爹。", False), ("衰仔,淨係識食", False), ("多吃点", False),
         ("该找个对象了", False), ("生一个也是带,生两个也是带。", False), ("新年快乐", False),
-        ("别太拼了，要不回来吧", False), ("有对象了吧", True),
+        ("别太拼了，要不回来吧", False), ("有对象了吧", True), ("你结婚了么", True), ("结婚了没有", True),
+        ("我像你这么大的时候，孩子都上小学了", False), ("上了好几年班，手里连个存款都没有", False),
     ],
 )
 def test_question_or_remark(raw, asks):
