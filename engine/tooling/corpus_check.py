@@ -75,6 +75,16 @@ def relatives_named(text: str) -> set[str]:
     return out
 
 
+# The young person's parents in the third person. Fine in an item's answer (its phrasings say who asks), not in a
+# general reply (a topic's answers, the fallbacks): the asker is as often the mother or father themself.
+_PARENTS = re.compile(r"[我俺]?爸妈|[我俺]爸|[我俺]妈|爸爸|妈妈|老爸|老妈|父母")
+
+
+def parents_named(text: str) -> str | None:
+    m = _PARENTS.search(text)
+    return m.group(0) if m else None
+
+
 def _check_text(text: str, where: str, safety: SafetyFilter) -> list[str]:
     errors = []
     lo, hi = ANSWER_CHARS
@@ -229,6 +239,9 @@ def _check_topics(topics_dir: Path, topics_used: set[str], styles: list[str], en
                 errors.extend(_check_text(text, f"{where}: {style}", safety))
                 if named := relatives_named(text):
                     errors.append(f"{where}: {style}: names a relative ({'、'.join(sorted(named))}): {text!r}")
+                if parent := parents_named(text):
+                    errors.append(f"{where}: {style}: speaks of the parents ({parent}), but the asker may be one: "
+                                  f"{text!r}")
         errors.extend(_check_counts(where, raw["answers"], styles, enabled, rules.topic_answers_enabled,
                                     rules.topic_answers_other, rules.topic_answers_per_shape))
     if rules.topic_answers_enabled:
@@ -263,4 +276,7 @@ def _check_fallbacks(path: Path, styles: list[str], enabled: list[str], safety: 
             errors.extend(_check_text(text, f"{path.name}: {style}", safety))
             if named := relatives_named(text):
                 errors.append(f"{path.name}: {style}: names a relative ({'、'.join(sorted(named))}): {text!r}")
+            if parent := parents_named(text):
+                errors.append(f"{path.name}: {style}: speaks of the parents ({parent}), but the asker may be one: "
+                              f"{text!r}")
     return errors

@@ -90,3 +90,21 @@ def test_check_counts_each_shape_of_topic_answers(tmp_path, mini_data, capsys):
     assert f"topics/{path.name}: needs at least 5 tactful answers for a remark (has 2)" in err
     assert "tactful answers for a question" not in err
     assert f"topics/{path.name}: needs at least 6 tactful answers (has 5)" in err
+
+
+def test_general_replies_do_not_speak_of_the_parents(tmp_path, mini_data, capsys):
+    """A topic answer or a fallback may be said to the mother or father themself: 跟爸妈商量 is wrong there
+    (an item's answer may say it: its phrasings show who asks)."""
+    path = mini_data / "topics" / "salary.yaml"
+    raw = yaml.safe_load(path.read_text("utf-8"))
+    raw["answers"]["tactful"] = [*raw["answers"]["tactful"], "收入的事我都跟爸妈商量着来，您放心就好。"]
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    fallbacks = mini_data / "fallbacks.yaml"
+    fb = yaml.safe_load(fallbacks.read_text("utf-8"))
+    fb["deflect"] = [*fb["deflect"], "这个问我妈就知道～先吃饺子吧！"]
+    fallbacks.write_text(yaml.safe_dump(fb, allow_unicode=True), encoding="utf-8")
+    assert main(["--config", str(write_config(tmp_path, mini_data)), "data", "check"]) == 1
+    err = capsys.readouterr().err
+    assert "topics/salary.yaml: tactful: speaks of the parents (爸妈), but the asker may be one" in err
+    assert "fallbacks.yaml: deflect: speaks of the parents (我妈)" in err
+    assert "qa/" not in err  # items' answers may
