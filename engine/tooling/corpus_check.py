@@ -80,6 +80,9 @@ def relatives_named(text: str) -> set[str]:
 _PARENTS = re.compile(r"[我俺]?爸妈|[我俺]爸|[我俺]妈|爸爸|妈妈|老爸|老妈|父母")
 
 
+_PARENTS_ASKED = re.compile(r"爸|妈|父母|爹|娘|二老")
+
+
 def parents_named(text: str) -> str | None:
     m = _PARENTS.search(text)
     return m.group(0) if m else None
@@ -171,6 +174,8 @@ def check_corpus(qa_dirs: list[Path], fallbacks_path: Path, styles: list[str], e
                 errors.append(f"{where}: answers must map style ids to lists")
                 continue
             asked_relatives = set().union(*(relatives_named(q) for q in questions)) if questions else set()
+            # An item whose phrasings never bring up the parents is asked by anyone, the parents included.
+            parents_asked = any(_PARENTS_ASKED.search(q) for q in questions)
             for style, texts in answers.items():
                 if style not in styles:
                     errors.append(f"{where}: unknown style {style!r}")
@@ -181,6 +186,9 @@ def check_corpus(qa_dirs: list[Path], fallbacks_path: Path, styles: list[str], e
                     if extra := relatives_named(text) - asked_relatives:
                         errors.append(f"{where}: {style}: names a relative no phrasing names "
                                       f"({'、'.join(sorted(extra))}): {text!r}")
+                    if not parents_asked and (parent := parents_named(text)):
+                        errors.append(f"{where}: {style}: speaks of the parents ({parent}), which no phrasing "
+                                      f"does, and the asker may be one: {text!r}")
                     key = _answer_key(text)
                     if rules.unique_answers and key in seen_answers and seen_answers[key] != item_id:
                         errors.append(f"{where}: {style}: answer also in {seen_answers[key]}: {text!r}")

@@ -107,4 +107,16 @@ def test_general_replies_do_not_speak_of_the_parents(tmp_path, mini_data, capsys
     err = capsys.readouterr().err
     assert "topics/salary.yaml: tactful: speaks of the parents (爸妈), but the asker may be one" in err
     assert "fallbacks.yaml: deflect: speaks of the parents (我妈)" in err
-    assert "qa/" not in err  # items' answers may
+    assert "salary-how-much" not in err  # an item's answers may, where its phrasings bring the parents up
+
+
+def test_an_item_speaks_of_the_parents_only_where_its_phrasings_do(tmp_path, mini_data, capsys):
+    path = mini_data / "qa" / "salary.yaml"
+    items = yaml.safe_load(path.read_text("utf-8"))
+    items[0]["answers"]["tactful"] = [*items[0]["answers"]["tactful"], "够花够用，每个月还能给爸妈打点，您放心。"]
+    path.write_text(yaml.safe_dump(items, allow_unicode=True), encoding="utf-8")
+    assert main(["--config", str(write_config(tmp_path, mini_data)), "data", "check"]) == 1
+    assert "salary-how-much: tactful: speaks of the parents (爸妈), which no phrasing does" in capsys.readouterr().err
+    items[0]["questions"] = [*items[0]["questions"], "你妈说你现在一个月挣不少？"]
+    path.write_text(yaml.safe_dump(items, allow_unicode=True), encoding="utf-8")
+    assert main(["--config", str(write_config(tmp_path, mini_data)), "data", "check"]) == 0, capsys.readouterr().err
