@@ -18,6 +18,7 @@ import numpy as np
 
 from engine.corpus import Corpus, Item
 from engine.normalize import has_words, is_question, normalize
+from engine.parents import parent_speaking, parents_named
 from engine.retrieval.index import KnowledgeBase
 from engine.retrieval.intent import NONE, Calibration, Intent, IntentModel
 from engine.styles import Style
@@ -146,7 +147,10 @@ class Engine:
         pools: list[tuple[str, tuple[str, ...]]] = []
         asks = is_question(question.text)  # topic answers and general replies fit a question or a remark
         if item is not None:
-            pools.append(("curated", item.answers.get(style, ())))
+            texts = item.answers.get(style, ())
+            if parent_speaking(question.text):  # 跟爸妈商量 said to one's mother: only the other answers
+                texts = tuple(t for t in texts if not parents_named(t))
+            pools.append(("curated", texts))
         if understanding.topic:
             pools.append(("topic", self.corpus.topic_answers_for(understanding.topic, style, asks)))
         pools.append(("fallback", self.corpus.fallbacks_for(style, asks)))

@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from engine.corpus import SHAPES, TOPICS, CorpusError, every_shape, item_files, read_item_file, read_topic_file, shaped
+from engine.parents import parents_asked, parents_named
 from engine.safety import SafetyFilter
 from engine.traditional import is_traditional
 
@@ -73,19 +74,6 @@ def relatives_named(text: str) -> set[str]:
         term = re.sub(r"^(?:大|二|三|四|五|小|老)(?=.)", "", m)
         out.add(_SAME.get(term, term))
     return out
-
-
-# The young person's parents in the third person. Fine in an item's answer (its phrasings say who asks), not in a
-# general reply (a topic's answers, the fallbacks): the asker is as often the mother or father themself.
-_PARENTS = re.compile(r"[我俺]?爸妈|[我俺]爸|[我俺]妈|爸爸|妈妈|老爸|老妈|父母")
-
-
-_PARENTS_ASKED = re.compile(r"爸|妈|父母|爹|娘|二老")
-
-
-def parents_named(text: str) -> str | None:
-    m = _PARENTS.search(text)
-    return m.group(0) if m else None
 
 
 def _check_text(text: str, where: str, safety: SafetyFilter) -> list[str]:
@@ -175,7 +163,7 @@ def check_corpus(qa_dirs: list[Path], fallbacks_path: Path, styles: list[str], e
                 continue
             asked_relatives = set().union(*(relatives_named(q) for q in questions)) if questions else set()
             # An item whose phrasings never bring up the parents is asked by anyone, the parents included.
-            parents_asked = any(_PARENTS_ASKED.search(q) for q in questions)
+            asked_parents = any(map(parents_asked, questions))
             for style, texts in answers.items():
                 if style not in styles:
                     errors.append(f"{where}: unknown style {style!r}")
@@ -186,7 +174,7 @@ def check_corpus(qa_dirs: list[Path], fallbacks_path: Path, styles: list[str], e
                     if extra := relatives_named(text) - asked_relatives:
                         errors.append(f"{where}: {style}: names a relative no phrasing names "
                                       f"({'、'.join(sorted(extra))}): {text!r}")
-                    if not parents_asked and (parent := parents_named(text)):
+                    if not asked_parents and (parent := parents_named(text)):
                         errors.append(f"{where}: {style}: speaks of the parents ({parent}), which no phrasing "
                                       f"does, and the asker may be one: {text!r}")
                     key = _answer_key(text)

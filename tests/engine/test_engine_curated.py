@@ -114,3 +114,22 @@ async def test_general_reply_fits_the_shape_of_the_line(engine):
     assert asked.source == said.source == "topic", (asked.understanding, said.understanding)
     assert await asked.collect() == "这事我心里有数，定了告诉您。"
     assert await said.collect() == "您的话我记下了，谢谢您操心。"
+
+
+async def test_a_parent_speaking_is_not_told_to_ask_the_parents(engine):
+    """跟爸妈商量 is fine when an aunt asks and absurd when the mother does (我跟你爸…): the item's answers
+    that name the parents are left out when the message shows a parent or grandparent speaking."""
+    item = engine.corpus.items["marriage-when"]
+    item.answers["tactful"] = ("这事我回去跟爸妈商量，定了就告诉您。", "缘分到了自然就办，您放心。")
+    # Someone quoting the mother may be told 跟爸妈商量: with the other answer shown already, it comes next.
+    quoted = await engine.answer("你妈说你今年该结婚了，啥时候结婚？", "tactful",
+                                 exclude=[answer_id("缘分到了自然就办，您放心。")])
+    assert (quoted.source, await quoted.collect()) == ("curated", "这事我回去跟爸妈商量，定了就告诉您。")
+    for _ in range(6):  # the other answer only, however often it is asked
+        answer = await engine.answer("我跟你爸都盼着呢，你到底啥时候结婚？", "tactful")
+        assert answer.source == "curated", answer.understanding
+        assert await answer.collect() == "缘分到了自然就办，您放心。"
+    # Every answer of the item names them: the topic's answers (which never do) take over.
+    item.answers["tactful"] = ("这事我回去跟爸妈商量，定了就告诉您。",)
+    answer = await engine.answer("我跟你爸都盼着呢，你到底啥时候结婚？", "tactful")
+    assert answer.source == "topic" and "爸妈" not in await answer.collect()

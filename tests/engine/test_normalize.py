@@ -51,3 +51,18 @@ def test_cap_and_emptiness():
 def test_question_or_remark(raw, asks):
     """The shape general replies are chosen by: a question mark or a question word, else a remark."""
     assert is_question(normalize(raw)[0]) is asks
+
+
+@pytest.mark.parametrize("text, speaking", [
+    ("我跟你爸都挺好的，你别惦记", True),
+    ("年后别回家来拜年，我跟你爷爷都挺好的", True),
+    ("你妈我当年二十就结婚了", True),
+    ("等妈妈帮你存起来，大了再给你", True),
+    ("你再气我，你妈都没了", True),
+    ("你妈说你今年该结婚了", False),  # someone quoting the mother
+    ("你爸身体咋样？", False),
+    ("跟你爸妈商量了没？", False),
+])
+def test_a_parent_speaking_is_told_apart_from_one_quoted(text, speaking):
+    from engine.parents import parent_speaking
+    assert parent_speaking(normalize(text)[0]) is speaking
