@@ -232,12 +232,7 @@ def _check_topics(topics_dir: Path, topics_used: set[str], styles: list[str], en
                 errors.append(f"{where}: unknown style {style!r}")
                 continue
             for text in every_shape(shaped(texts)):
-                errors.extend(_check_text(text, f"{where}: {style}", safety))
-                if named := relatives_named(text):
-                    errors.append(f"{where}: {style}: names a relative ({'、'.join(sorted(named))}): {text!r}")
-                if parent := parents_named(text):
-                    errors.append(f"{where}: {style}: speaks of the parents ({parent}), but the asker may be one: "
-                                  f"{text!r}")
+                errors.extend(_check_general(text, f"{where}: {style}", safety))
         errors.extend(_check_counts(where, raw["answers"], styles, enabled, rules.topic_answers_enabled,
                                     rules.topic_answers_other, rules.topic_answers_per_shape))
     if rules.topic_answers_enabled:
@@ -258,21 +253,19 @@ def _check_fallbacks(path: Path, styles: list[str], enabled: list[str], safety: 
     if not isinstance(raw, dict):
         return [f"{path}: expected a mapping from style id to a list of replies"]
     errors = [f"{path.name}: unknown style {s!r}" for s in raw if s not in styles]
-    for style in enabled:
-        value = raw.get(style) or []
-        if isinstance(value, dict):
-            errors += [f"{path.name}: {style}: unknown shape {k!r} (question | remark)" for k in value
-                       if k not in SHAPES]
-        for shape, texts in shaped(value).items():
-            if len(texts) < rules.fallbacks_enabled:
-                errors.append(f"{path.name}: needs at least {rules.fallbacks_enabled} {style} fallbacks"
-                              + (f" for a {shape}" if isinstance(value, dict) else ""))
+    n = rules.fallbacks_enabled  # the enabled styles' fallbacks, per shape when split; the others may have none
+    errors += _check_counts(path.name, raw, styles, enabled, n, 0, per_shape=n)
     for style, value in raw.items():
         for text in every_shape(shaped(value)):
-            errors.extend(_check_text(text, f"{path.name}: {style}", safety))
-            if named := relatives_named(text):
-                errors.append(f"{path.name}: {style}: names a relative ({'、'.join(sorted(named))}): {text!r}")
-            if parent := parents_named(text):
-                errors.append(f"{path.name}: {style}: speaks of the parents ({parent}), but the asker may be one: "
-                              f"{text!r}")
+            errors.extend(_check_general(text, f"{path.name}: {style}", safety))
+    return errors
+
+
+def _check_general(text: str, where: str, safety: SafetyFilter) -> list[str]:
+    """A general reply (a topic's answers, the fallbacks) is said to any asker: no relative, no parents."""
+    errors = _check_text(text, where, safety)
+    if named := relatives_named(text):
+        errors.append(f"{where}: names a relative ({'、'.join(sorted(named))}): {text!r}")
+    if parent := parents_named(text):
+        errors.append(f"{where}: speaks of the parents ({parent}), but the asker may be one: {text!r}")
     return errors

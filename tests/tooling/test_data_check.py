@@ -73,8 +73,8 @@ def test_check_counts_each_shape_of_general_replies(tmp_path, mini_data, capsys)
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     assert main(["--config", str(write_config(tmp_path, mini_data)), "data", "check"]) == 1
     err = capsys.readouterr().err
-    assert "needs at least 5 tactful fallbacks for a remark" in err
-    assert "tactful fallbacks for a question" not in err
+    assert "needs at least 5 tactful answers for a remark (has 1)" in err
+    assert "tactful answers for a question" not in err
     assert "tactful: unknown shape 'statement'" in err
 
 
