@@ -44,6 +44,7 @@ class Row:
     item: str | None = None
     before: str | None = None  # the earlier line, for follow-ups
     source: str | None = None
+    collection: int = 1  # real rows: which collection of pages (2: collected after the corpus work, unseen by it)
 
     @property
     def split(self) -> str:
@@ -53,7 +54,8 @@ class Row:
 def load_sets() -> list[Row]:
     rows: list[Row] = []
     for page in yaml.safe_load((EVAL / "real.yaml").read_text("utf-8")):
-        rows += [Row(q["text"], q["topic"], "real", q.get("item"), source=page["source"]) for q in page["questions"]]
+        rows += [Row(q["text"], q["topic"], "real", q.get("item"), source=page["source"],
+                     collection=page.get("collection", 1)) for q in page["questions"]]
     for topic, qs in yaml.safe_load((EVAL / "written.yaml").read_text("utf-8")).items():
         rows += [Row(q if isinstance(q, str) else q["text"], topic, "written",
                      None if isinstance(q, str) else q.get("item")) for q in qs]
@@ -145,8 +147,13 @@ def report(judge: Judge, rows: list[Row], split: str) -> None:
     cache: dict[Row, tuple[str | None, Understanding]] = {}
     for r in questions:
         cache[r] = (judge.best_topic(r.text), judge.understand(r.text))
-    for kind in ("real", "written", "paraphrase"):
-        group = [r for r in questions if r.kind == kind]
+    groups = [(kind, [r for r in questions if r.kind == kind]) for kind in ("real", "written", "paraphrase")]
+    # The second collection of real wording was gathered after the corpus and the calibration were written:
+    # nothing was tuned on any of it, dev half included.
+    for n in sorted({r.collection for r in questions if r.kind == "real"} - {1}):
+        groups.insert(1, (f"real, collection {n} only", [r for r in questions if r.kind == "real" and
+                                                         r.collection == n]))
+    for kind, group in groups:
         labelled = [r for r in group if r.item]
         print(f"| {kind} | {len(group)} | {pct(sum(cache[r][0] == r.topic for r in group), len(group))} | "
               f"{pct(sum(answered(cache[r][1], r) for r in group), len(group))} | "
