@@ -331,6 +331,21 @@ def none_weights(judge: Judge, qs: list[Row], chats: list[Row]) -> None:
         engine.intent = shipped
 
 
+def open_engine(data: Path, tmp: str):
+    """The engine on corpus `data`, its index in `tmp`; vectors and the intent model are cached between runs
+    (keyed by embedder, text and corpus)."""
+    cfg_path = Path(tmp) / "config.yaml"
+    cfg_path.write_text(yaml.safe_dump({
+        "data_dir": str(data.resolve()),
+        "knowledge": {"path": f"{tmp}/chroma", "cache_path": str(ROOT / ".springfest" / "eval-cache")},
+        "state": {"path": f"{tmp}/state.sqlite3"}}), encoding="utf-8")
+    t0 = time.perf_counter()
+    engine = build_engine(load_config(cfg_path))
+    print(f"corpus {data}: {len(engine.corpus.items)} items, {len(engine.corpus.phrasings())} phrasings; "
+          f"engine ready in {time.perf_counter() - t0:.1f}s")
+    return engine
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data", type=Path, default=ROOT / "data", help="corpus directory (default: data/)")
@@ -340,16 +355,7 @@ def main() -> int:
     args = p.parse_args()
     rows = load_sets()
     with tempfile.TemporaryDirectory() as tmp:
-        cfg_path = Path(tmp) / "config.yaml"
-        cfg_path.write_text(yaml.safe_dump({
-            # Vectors and the intent model are cached between runs (keyed by embedder, text and corpus).
-            "data_dir": str(args.data.resolve()),
-            "knowledge": {"path": f"{tmp}/chroma", "cache_path": str(ROOT / ".springfest" / "eval-cache")},
-            "state": {"path": f"{tmp}/state.sqlite3"}}), encoding="utf-8")
-        t0 = time.perf_counter()
-        engine = build_engine(load_config(cfg_path))
-        print(f"corpus {args.data}: {len(engine.corpus.items)} items, {len(engine.corpus.phrasings())} phrasings; "
-              f"engine ready in {time.perf_counter() - t0:.1f}s")
+        engine = open_engine(args.data, tmp)
         counts = Counter((r.kind, r.split) for r in rows)
         print("rows (dev/test): " + ", ".join(f"{k} {counts[(k, 'dev')]}/{counts[(k, 'test')]}"
                                                 for k in ("real", "written", "paraphrase", "followup", "chat",
