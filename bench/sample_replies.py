@@ -56,7 +56,8 @@ async def sheet(n: int, seed: str, split: str = "test", avoid: tuple[Path, ...] 
 
 def score(path: Path) -> None:
     rows = yaml.safe_load(path.read_text("utf-8"))
-    by = Counter((r["style"], bool(r["send"])) for r in rows if r.get("send") is not None)
+    # A reader may write `send: 'no'` (a string, as yaml.safe_dump quotes it): bool('no') would count it a yes.
+    by = Counter((r["style"], str(r["send"]).lower() in ("true", "yes")) for r in rows if r.get("send") is not None)
     styles = sorted({r["style"] for r in rows})
     print(f"verdicts from {path}")
     print("| style | read | would send | share |")
