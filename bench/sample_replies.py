@@ -27,9 +27,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.eval_retrieval import load_sets  # noqa: E402
-from bot.config import load_config  # noqa: E402
-from bot.wiring import build_engine  # noqa: E402
+from bench.eval_retrieval import load_sets, open_engine  # noqa: E402
 
 
 async def sheet(n: int, seed: str, split: str = "test", avoid: tuple[Path, ...] = ()) -> list[dict]:
@@ -37,11 +35,7 @@ async def sheet(n: int, seed: str, split: str = "test", avoid: tuple[Path, ...] 
     seen = {(r["style"], r["question"]) for path in avoid for r in yaml.safe_load(path.read_text("utf-8"))}
     rows = [r for r in load_sets() if r.kind == "real" and r.split == split]
     with tempfile.TemporaryDirectory() as tmp:
-        cfg_path = Path(tmp) / "config.yaml"
-        cfg_path.write_text(yaml.safe_dump({
-            "data_dir": str(ROOT / "data"), "knowledge": {"path": f"{tmp}/chroma", "cache_path": f"{tmp}/cache"},
-            "state": {"path": f"{tmp}/state.sqlite3"}}), encoding="utf-8")
-        engine = build_engine(load_config(cfg_path))
+        engine = open_engine(ROOT / "data", tmp)  # the cache it shares is keyed by corpus: a sheet sees the shipped one
         out = []
         for style in engine.styles:
             rng = random.Random(f"{seed}-{style}")
