@@ -4,6 +4,7 @@
     python bench/sample_replies.py --score bench/eval/review.yaml                 # count the verdicts
     python bench/sample_replies.py --split dev --out /tmp/dev-sheet.yaml          # to look for what to fix
     python bench/sample_replies.py --seed 2028 --avoid bench/eval/review*.yaml --out ...  # a fresh read
+    python bench/sample_replies.py --score bench/eval/review.yaml --by-tier       # which tier the refusals came from
 
 The sheet holds, per default style, `n` questions drawn (seeded) from the held-out real wording
 (bench/eval/real.yaml, split `test`) with the reply the bot gives on the shipped corpus and
@@ -27,7 +28,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.eval_retrieval import load_sets, open_engine  # noqa: E402
+from bench.eval_retrieval import Judge, load_sets, open_engine  # noqa: E402
 
 
 async def sheet(n: int, seed: str, split: str = "test", avoid: tuple[Path, ...] = ()) -> list[dict]:
@@ -48,10 +49,14 @@ async def sheet(n: int, seed: str, split: str = "test", avoid: tuple[Path, ...] 
     return out
 
 
+def _is_yes(row: dict) -> bool:
+    # A reader may write `send: 'no'` (a string, as yaml.safe_dump quotes it): bool('no') would count it a yes.
+    return str(row["send"]).lower() in ("true", "yes")
+
+
 def score(path: Path) -> None:
     rows = yaml.safe_load(path.read_text("utf-8"))
-    # A reader may write `send: 'no'` (a string, as yaml.safe_dump quotes it): bool('no') would count it a yes.
-    by = Counter((r["style"], str(r["send"]).lower() in ("true", "yes")) for r in rows if r.get("send") is not None)
+    by = Counter((r["style"], _is_yes(r)) for r in rows if r.get("send") is not None)
     styles = sorted({r["style"] for r in rows})
     print(f"verdicts from {path}")
     print("| style | read | would send | share |")
@@ -64,6 +69,27 @@ def score(path: Path) -> None:
     print(f"| all | {total} | {yes} | {100 * yes / max(1, total):.0f}% |")
 
 
+def score_by_tier(path: Path, judge: Judge | None = None) -> None:
+    """The verdicts per style and answer tier (item, topic, none = general reply). The sheet does not hold the
+    tier (it would colour the reader's verdict), so each question is understood again here, on the shipped
+    corpus: that is the sheet's tier as long as data/qa (what understanding is trained on) has not changed
+    since the sheet was written."""
+    rows = [r for r in yaml.safe_load(path.read_text("utf-8")) if r.get("send") is not None]
+    if judge is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            return score_by_tier(path, Judge(open_engine(ROOT / "data", tmp), "intent"))
+    by = Counter((r["style"], judge.understand(r["question"]).tier, _is_yes(r)) for r in rows)
+    print(f"verdicts from {path}, by the tier that answered (understood on the shipped corpus)")
+    print("| style | item | topic | general (none) |")
+    print("|---|---:|---:|---:|")
+    for s in sorted({r["style"] for r in rows}):
+        cells = [f"{by[(s, t, True)]}/{by[(s, t, True)] + by[(s, t, False)]}" for t in ("item", "topic", "none")]
+        print(f"| {s} | {' | '.join(cells)} |")
+    cells = [f"{sum(v for (_, tt, ok), v in by.items() if tt == t and ok)}/"
+             f"{sum(v for (_, tt, _ok), v in by.items() if tt == t)}" for t in ("item", "topic", "none")]
+    print(f"| all | {' | '.join(cells)} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=30, help="questions per style")
@@ -73,9 +99,12 @@ def main() -> None:
     ap.add_argument("--avoid", type=Path, nargs="*", default=(), help="sheets whose questions are not drawn again")
     ap.add_argument("--out", type=Path, help="write the sheet here")
     ap.add_argument("--score", type=Path, help="count the verdicts of a filled-in sheet")
+    ap.add_argument("--by-tier", action="store_true", help="with --score: also per answer tier (loads the engine)")
     args = ap.parse_args()
     if args.score:
         score(args.score)
+        if args.by_tier:
+            score_by_tier(args.score)
         return
     rows = asyncio.run(sheet(args.n, args.seed, args.split, tuple(args.avoid)))
     text = yaml.safe_dump(rows, allow_unicode=True, sort_keys=False, width=200)
