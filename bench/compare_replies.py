@@ -42,7 +42,7 @@ def corpus_at(revision: str, into: Path) -> Path:
     return into / "data"
 
 
-async def sheet(before: str, n: int, seed: str) -> tuple[list[dict], list[dict]]:
+async def sheet(before: str, n: int, seed: str, styles: list[str] | None = None) -> tuple[list[dict], list[dict]]:
     rows = [r for r in load_sets() if r.kind == "real" and r.split == "test"]
     with tempfile.TemporaryDirectory() as tmp:
         old_dir = corpus_at(before, Path(tmp))
@@ -53,7 +53,7 @@ async def sheet(before: str, n: int, seed: str) -> tuple[list[dict], list[dict]]
         judge = Judge(new, "intent")
         general = [r for r in rows if judge.understand(r.text).tier in ("topic", "none")]
         out, key = [], []
-        for style in new.styles:
+        for style in styles or new.styles:
             rng = random.Random(f"{seed}-{style}")
             for row in rng.sample(general, min(n, len(general))):
                 # The same seed for both: where a pool did not change, both pick the same reply.
@@ -110,6 +110,8 @@ def main() -> None:
     ap.add_argument("--before", default="HEAD", help="git revision of the corpus to compare with (default HEAD)")
     ap.add_argument("--n", type=int, default=30, help="lines per style")
     ap.add_argument("--seed", default="2026")
+    ap.add_argument("--styles", nargs="*", help="only these styles (default: every enabled one); leave out a style "
+                    "whose answers did not change, its two replies would be the same")
     ap.add_argument("--out", type=Path, help="write the sheet here (and its key next to it)")
     ap.add_argument("--score", type=Path, help="count the verdicts of a filled-in sheet")
     args = ap.parse_args()
@@ -118,7 +120,7 @@ def main() -> None:
         return
     if not args.out:
         ap.error("--out or --score is required")
-    rows, key = asyncio.run(sheet(args.before, args.n, args.seed))
+    rows, key = asyncio.run(sheet(args.before, args.n, args.seed, args.styles))
     dump = dict(allow_unicode=True, sort_keys=False, width=200)
     args.out.write_text(yaml.safe_dump(rows, **dump), encoding="utf-8")
     key_path(args.out).write_text(yaml.safe_dump(key, **dump), encoding="utf-8")
