@@ -89,16 +89,20 @@ def score(path: Path) -> None:
         by[(row["style"], "same")] += same
         for o, v in verdicts.items():
             by[(row["style"], o)] += _is_yes(v)
+        if _is_yes(verdicts["before"]) != _is_yes(verdicts["after"]):  # the lines that tell the two apart
+            by[(row["style"], "only " + ("before" if _is_yes(verdicts["before"]) else "after"))] += 1
     print(f"verdicts from {path} (key {key_path(path).name})")
-    print("| style | lines read | same reply both times | before: would send | after: would send |")
-    print("|---|---:|---:|---:|---:|")
+    print("| style | lines read | same reply both times | before: would send | after: would send "
+          "| sent only before | sent only after |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for s in [*sorted({r["style"] for r in rows}), "all"]:
         got = Counter()
         for (style, what), v in by.items():
             if s in ("all", style):
                 got[what] += v
         read = got["read"]
-        print(f"| {s} | {read} | {got['same']} | {got['before']}/{read} | {got['after']}/{read} |")
+        print(f"| {s} | {read} | {got['same']} | {got['before']}/{read} | {got['after']}/{read} "
+              f"| {got['only before']} | {got['only after']} |")
 
 
 def key_path(sheet_path: Path) -> Path:

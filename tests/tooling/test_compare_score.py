@@ -26,4 +26,4 @@ def test_verdicts_follow_the_key_not_the_order(tmp_path, capsys):
     ]), encoding="utf-8")
     score(sheet)
     # q1: after yes, before no; q2: before no, after yes; q3 the same reply, both yes; q4 half read: not counted
-    assert "| tactful | 3 | 1 | 1/3 | 3/3 |" in capsys.readouterr().out
+    assert "| tactful | 3 | 1 | 1/3 | 3/3 | 0 | 2 |" in capsys.readouterr().out
