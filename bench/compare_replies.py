@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.eval_retrieval import Judge, load_sets, open_engine  # noqa: E402
+from bench.sample_replies import is_yes  # noqa: E402
 
 
 def corpus_at(revision: str, into: Path) -> Path:
@@ -70,10 +71,6 @@ async def sheet(before: str, n: int, seed: str, styles: list[str] | None = None)
     return out, key
 
 
-def _is_yes(value: object) -> bool:
-    return str(value).lower() in ("true", "yes")  # `'no'` as yaml.safe_dump quotes it is a no
-
-
 def score(path: Path) -> None:
     rows = yaml.safe_load(path.read_text("utf-8"))
     keys = {(k["style"], k["question"]): k["order"]
@@ -88,9 +85,9 @@ def score(path: Path) -> None:
         by[(row["style"], "read")] += 1
         by[(row["style"], "same")] += same
         for o, v in verdicts.items():
-            by[(row["style"], o)] += _is_yes(v)
-        if _is_yes(verdicts["before"]) != _is_yes(verdicts["after"]):  # the lines that tell the two apart
-            by[(row["style"], "only " + ("before" if _is_yes(verdicts["before"]) else "after"))] += 1
+            by[(row["style"], o)] += is_yes(v)
+        if is_yes(verdicts["before"]) != is_yes(verdicts["after"]):  # the lines that tell the two apart
+            by[(row["style"], "only " + ("before" if is_yes(verdicts["before"]) else "after"))] += 1
     print(f"verdicts from {path} (key {key_path(path).name})")
     print("| style | lines read | same reply both times | before: would send | after: would send "
           "| sent only before | sent only after |")

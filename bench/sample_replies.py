@@ -49,14 +49,14 @@ async def sheet(n: int, seed: str, split: str = "test", avoid: tuple[Path, ...] 
     return out
 
 
-def _is_yes(row: dict) -> bool:
+def is_yes(verdict: object) -> bool:
     # A reader may write `send: 'no'` (a string, as yaml.safe_dump quotes it): bool('no') would count it a yes.
-    return str(row["send"]).lower() in ("true", "yes")
+    return str(verdict).lower() in ("true", "yes")
 
 
 def score(path: Path) -> None:
     rows = yaml.safe_load(path.read_text("utf-8"))
-    by = Counter((r["style"], _is_yes(r)) for r in rows if r.get("send") is not None)
+    by = Counter((r["style"], is_yes(r["send"])) for r in rows if r.get("send") is not None)
     styles = sorted({r["style"] for r in rows})
     print(f"verdicts from {path}")
     print("| style | read | would send | share |")
@@ -78,7 +78,7 @@ def score_by_tier(path: Path, judge: Judge | None = None) -> None:
     if judge is None:
         with tempfile.TemporaryDirectory() as tmp:
             return score_by_tier(path, Judge(open_engine(ROOT / "data", tmp), "intent"))
-    by = Counter((r["style"], judge.understand(r["question"]).tier, _is_yes(r)) for r in rows)
+    by = Counter((r["style"], judge.understand(r["question"]).tier, is_yes(r["send"])) for r in rows)
     print(f"verdicts from {path}, by the tier that answered (understood on the shipped corpus)")
     print("| style | item | topic | general (none) |")
     print("|---|---:|---:|---:|")
