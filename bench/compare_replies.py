@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import yaml
@@ -43,7 +44,9 @@ def corpus_at(revision: str, into: Path) -> Path:
     return into / "data"
 
 
-async def sheet(before: str, n: int, seed: str, styles: list[str] | None = None) -> tuple[list[dict], list[dict]]:
+async def sheet(before: str, n: int, seed: str, styles: list[str] | None = None,
+                tiers: tuple[str, ...] = ("topic", "none"),
+                before_item_threshold: float | None = None) -> tuple[list[dict], list[dict]]:
     rows = [r for r in load_sets() if r.kind == "real" and r.split == "test"]
     with tempfile.TemporaryDirectory() as tmp:
         old_dir = corpus_at(before, Path(tmp))
@@ -51,8 +54,10 @@ async def sheet(before: str, n: int, seed: str, styles: list[str] | None = None)
             Path(tmp, sub).mkdir()
         new = open_engine(ROOT / "data", f"{tmp}/new")
         old = open_engine(old_dir, f"{tmp}/old")
+        if before_item_threshold is not None:  # the other engine answers from an item from this confidence on
+            old.retrieval = replace(old.retrieval, item_threshold=before_item_threshold)
         judge = Judge(new, "intent")
-        general = [r for r in rows if judge.understand(r.text).tier in ("topic", "none")]
+        general = [r for r in rows if judge.understand(r.text).tier in tiers]
         out, key = [], []
         for style in styles or new.styles:
             rng = random.Random(f"{seed}-{style}")
@@ -113,6 +118,10 @@ def main() -> None:
     ap.add_argument("--seed", default="2026")
     ap.add_argument("--styles", nargs="*", help="only these styles (default: every enabled one); leave out a style "
                     "whose answers did not change, its two replies would be the same")
+    ap.add_argument("--tiers", nargs="*", default=["topic", "none"], help="draw lines the current corpus answers "
+                    "from these tiers (default: topic none)")
+    ap.add_argument("--before-item-threshold", type=float, help="the other engine answers from an item from this "
+                    "confidence on (with --before HEAD: the best item's answer against the topic's, on one corpus)")
     ap.add_argument("--out", type=Path, help="write the sheet here (and its key next to it)")
     ap.add_argument("--score", type=Path, help="count the verdicts of a filled-in sheet")
     args = ap.parse_args()
@@ -121,7 +130,8 @@ def main() -> None:
         return
     if not args.out:
         ap.error("--out or --score is required")
-    rows, key = asyncio.run(sheet(args.before, args.n, args.seed, args.styles))
+    rows, key = asyncio.run(sheet(args.before, args.n, args.seed, args.styles, tuple(args.tiers),
+                                  args.before_item_threshold))
     dump = dict(allow_unicode=True, sort_keys=False, width=200)
     args.out.write_text(yaml.safe_dump(rows, **dump), encoding="utf-8")
     key_path(args.out).write_text(yaml.safe_dump(key, **dump), encoding="utf-8")
