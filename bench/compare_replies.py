@@ -1,18 +1,21 @@
-"""Two corpora's replies to the same held-out lines, side by side, for a person to read blind.
+"""Two corpora's (or two settings') replies to the same held-out lines, side by side, read blind.
 
     python bench/compare_replies.py --before HEAD --out bench/eval/compare-sheet.yaml   # write sheet and key
     python bench/compare_replies.py --score bench/eval/compare-sheet.yaml               # count the verdicts
+    python bench/compare_replies.py --before HEAD --before-item-threshold 0 --tiers topic --out ...
+                                                          # one corpus: the best item's answer against the topic's
 
 A blind read of 30 replies per style (bench/sample_replies.py) moves by ±3 from the lines drawn alone, so it
-cannot show whether a rewrite of the general answers helped. Here every line gets both corpora's reply: the
-reader marks each `send: yes/no` without knowing which is which (the order is shuffled per line, the key is
-written to a separate `.key.yaml` the reader never sees), and the two are counted on the same lines.
+cannot show whether a rewrite of the general answers helped. Here every line gets both replies: the reader
+marks each `send: yes/no` without knowing which is which (the order is shuffled per line, the key is written
+to a separate `.key.yaml` the reader never sees), and the two are counted on the same lines.
 
 Lines are drawn (seeded) from the held-out real wording (bench/eval/real.yaml, split `test`) that the
-current corpus answers from a topic's or the general answers (tiers `topic` and `none`), the answers a rewrite
-of data/topics/ and data/fallbacks.yaml changes. `--before` names the git revision of the other corpus; the two
-may differ in data/topics, data/fallbacks.yaml and answers, not in what the intent model learns from (data/qa
-phrasings), or the lines would be understood differently by the two.
+current corpus answers from the tiers `--tiers` names (default `topic` and `none`: the answers a rewrite of
+data/topics/ and data/fallbacks.yaml changes). "before" is the engine on the corpus of git revision `--before`,
+with `--before-item-threshold` if given; "after" is the working tree's. Two corpora may differ in their
+answers, not in what the intent model learns from (data/qa phrasings), or the lines would be understood
+differently by the two.
 """
 
 from __future__ import annotations
