@@ -58,15 +58,16 @@ def corpus_at(revision: str, into: Path) -> Path:
 
 async def sheet(before: str | None, n: int, seed: str, styles: list[str] | None = None,
                 tiers: tuple[str, ...] | None = None, before_item_threshold: float | None = None,
-                after_llm: dict | None = None, data: Path = ROOT / "data") -> tuple[list[dict], list[dict]]:
+                after_llm: dict | None = None, data: Path = ROOT / "data",
+                cache: Path | None = None) -> tuple[list[dict], list[dict]]:
     rows = [r for r in load_sets() if r.kind == "real" and r.split == "test"]
     tiers = tiers or (("item", "topic", "none") if after_llm else ("topic", "none"))
     with tempfile.TemporaryDirectory() as tmp:
         old_dir = data if after_llm else corpus_at(before or "HEAD", Path(tmp))
         for sub in ("new", "old"):
             Path(tmp, sub).mkdir()
-        new = open_engine(data, f"{tmp}/new", {"llm": after_llm} if after_llm else None)
-        old = open_engine(old_dir, f"{tmp}/old")
+        new = open_engine(data, f"{tmp}/new", {"llm": after_llm} if after_llm else None, cache)
+        old = open_engine(old_dir, f"{tmp}/old", None, cache)
         if before_item_threshold is not None:  # the other engine answers from an item from this confidence on
             old.retrieval = replace(old.retrieval, item_threshold=before_item_threshold)
         judge = Judge(new, "intent")

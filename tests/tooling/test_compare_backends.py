@@ -15,7 +15,7 @@ GENERATED = "这个嘛，等忙完这阵子再跟您细说。"
 async def test_generated_against_curated_on_the_same_lines(tmp_path, mini_data, capsys):
     async with FakeOpenAI(default=GENERATED) as server:
         llm = {"backend": "openai", "base_url": server.base_url, "model": server.model, "prefer_curated": False}
-        rows, key = await sheet(None, 4, "t", ["tactful"], None, None, llm, mini_data)
+        rows, key = await sheet(None, 4, "t", ["tactful"], None, None, llm, mini_data, tmp_path / "cache")
     assert len(rows) == len(key) == 4
     assert len(server.requests) == 4  # prefer_curated off: every "after" reply was asked of the model
     for row, entry in zip(rows, key, strict=True):
