@@ -11,7 +11,7 @@ from conftest import REPO, write_config
 
 from bot.config import load_config
 from bot.wiring import build_engine, data_paths, load_data, open_knowledge
-from engine.retrieval.intent import NONE, IntentModel, _margins
+from engine.retrieval.intent import NONE, IntentModel, IntentSettings, _margins, _OneClass, _SomeColumns
 from engine.retrieval.training import training_rows
 from engine.retrieval.vectors import VectorCache, cache_name
 
@@ -40,12 +40,45 @@ def test_hand_rolled_features_and_margins_equal_sklearns(engine):
         x = model._features(model.vectorizer.transform([text]), vector.reshape(1, -1), model.settings.dense_weight)
         row = model._row(text, vector)
         for clf in [model.topic_clf, *model.item_clfs.values()]:
-            if not hasattr(clf, "coef_"):
+            if isinstance(clf, _OneClass):
                 continue
             expected = np.asarray(clf.decision_function(x)).reshape(-1)
             got = _margins(clf, row)
             got = got[1:] if len(clf.classes_) == 2 else got
             np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_item_svms_keep_only_their_columns_and_answer_as_the_whole_one():
+    """An item SVM holds weights for the n-grams its topic's phrasings contain (plus the embedding), not for
+    all of the corpus's: the rest would be zeros, 650 MB of them on the shipped corpus. Its margins are
+    those of the SVM trained on every column."""
+    rng = np.random.default_rng(5)
+    rows = {("salary", "salary-how-much"): ["你一个月挣多少钱", "工资多少啊", "一个月拿多少"],
+            ("salary", "salary-bonus"): ["年终奖发了几个月", "奖金多不多", "年底发了多少奖金"],
+            ("salary", "salary-raise"): ["今年涨工资没有", "涨薪了吗", "工资涨了多少"],
+            ("marriage", "marriage-when"): ["什么时候结婚", "啥时候办喜事", "婚期定了没"],
+            ("marriage", "marriage-where"): ["婚礼在哪办", "酒席摆在哪里", "在老家办还是城里办"]}
+    texts = [t for ts in rows.values() for t in ts]
+    topics = [topic for (topic, _), ts in rows.items() for _ in ts]
+    items = [item for (_, item), ts in rows.items() for _ in ts]
+    vectors = rng.normal(size=(len(texts), 8)).astype(np.float32)
+    settings = IntentSettings(dense_weight=1.0, c=1.0, none_weight=1.0)
+    model = IntentModel.fit(texts, vectors, items, topics, ["饺子好了"], rng.normal(size=(1, 8)), settings)
+    width = len(model.vectorizer.vocabulary_)
+    small = model.item_clfs["salary"]
+    assert isinstance(small, _SomeColumns)
+    salary_grams = {g for t, topic in zip(texts, topics, strict=True) if topic == "salary"
+                    for g in model.vectorizer.build_analyzer()(t)}
+    assert small.svm.coef_.shape == (3, len(salary_grams) + 8) and len(salary_grams) < width
+    x = model._features(model.vectorizer.transform(texts), vectors, 1.0)
+    salary = np.flatnonzero(np.array(topics) == "salary")
+    whole = model._svm(settings).fit(x[salary], np.array(items)[salary])
+    for text in ("你一个月挣多少钱呀？", "年终奖发了几个月", "啥时候结婚", "zzz"):
+        vector = rng.normal(size=8)
+        row = model._row(text, vector)
+        np.testing.assert_allclose(_margins(small, row), _margins(whole, row), atol=1e-3)
+        one = model._features(model.vectorizer.transform([text]), vector.reshape(1, -1), 1.0)
+        np.testing.assert_allclose(_margins(small, row), small.decision_function(one).reshape(-1), rtol=1e-4, atol=1e-5)
 
 
 async def test_chat_lines_are_left_to_the_general_tier(engine):
