@@ -188,7 +188,7 @@ class IntentModel:
                     item_fits[topic] = _OneClass(str(labels[0]))
                 else:
                     item_fits[topic] = pool.submit(_SomeColumns.fit, cls._svm(settings), x_items[rows], labels,
-                                                   x.shape[1] - all_vectors.shape[1])
+                                                   len(vectorizer.vocabulary_))
             topic_clf = topic_fit.result()
             item_clfs = {t: f.result() if isinstance(f, Future) else f for t, f in item_fits.items()}
         item_topic = dict(zip(items, topics, strict=True))
