@@ -46,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.eval_retrieval import Judge, load_sets, open_engine  # noqa: E402
 from bench.sample_replies import is_yes  # noqa: E402
+from bot.config import load_config  # noqa: E402
 
 
 def corpus_at(revision: str, into: Path) -> Path:
@@ -137,6 +138,15 @@ def key_path(sheet_path: Path) -> Path:
     return sheet_path.with_suffix(".key.yaml")
 
 
+def llm_section(config: Path) -> dict | None:
+    """CONFIG's `llm` section, to be written into a config file in a temporary folder: a model directory
+    CONFIG gives relative to itself (./models/x) is made absolute first, or it would be looked for there."""
+    llm = (yaml.safe_load(config.read_text("utf-8")) or {}).get("llm")
+    if llm and llm.get("backend") == "turbomind" and llm.get("model"):
+        llm = {**llm, "model": load_config(config).model_location(llm["model"])}
+    return llm
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--before", help="git revision of the corpus to compare with (default HEAD)")
@@ -160,7 +170,7 @@ def main() -> None:
         ap.error("--out or --score is required")
     if args.after_llm and args.before:
         ap.error("--after-llm compares two backends on the working tree's corpus: leave out --before")
-    after_llm = (yaml.safe_load(args.after_llm.read_text("utf-8")) or {}).get("llm") if args.after_llm else None
+    after_llm = llm_section(args.after_llm) if args.after_llm else None
     if args.after_llm and (not after_llm or after_llm.get("backend", "none") == "none"):
         ap.error(f"{args.after_llm} names no language model (llm.backend: turbomind or openai)")
     rows, key = asyncio.run(sheet(args.before, args.n, args.seed, args.styles,

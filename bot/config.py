@@ -219,6 +219,14 @@ class Config(_Section):
     def path(self, p: Path) -> Path:
         return p if p.is_absolute() else (self.base_dir / p)
 
+    def model_location(self, model: str | None) -> str | None:
+        """`llm.model` or `embedding.model` as the loaders want it: a directory given relative to this file
+        (./models/x, or one that exists there) as an absolute path; a ModelScope id (owner/name) or an absolute
+        path as written. Without this a relative directory would be looked for from wherever the bot was started."""
+        if model and (model.startswith(("./", "../")) or (self.base_dir / model).is_dir()):
+            return str(self.path(Path(model)))
+        return model
+
     def secret(self, env_name: str | None) -> str | None:
         """The value of the environment variable a `*_env` key names (never logged)."""
         return os.environ.get(env_name) if env_name else None

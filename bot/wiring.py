@@ -59,7 +59,8 @@ def load_data(cfg: Config) -> tuple[dict[str, Style], dict[str, Style], Corpus]:
 def open_knowledge(cfg: Config, *, download: bool = False) -> KnowledgeBase:
     server = (cfg.knowledge.server.host, cfg.knowledge.server.port) if cfg.knowledge.server else None
     client = make_client(cfg.path(cfg.knowledge.path), server)
-    embedder = make_embedder(cfg.embedding.backend, cfg.embedding.model, cfg.embedding.prefix, download=download)
+    embedder = make_embedder(cfg.embedding.backend, cfg.model_location(cfg.embedding.model), cfg.embedding.prefix,
+                             download=download)
     name = cache_name(embedder.name)
     vectors = VectorCache(embedder.name, embedder.dim, cfg.path(cfg.knowledge.cache_path) / name,
                           shipped=[data_paths(cfg).vectors / name])
@@ -133,7 +134,7 @@ def _turbomind(cfg: Config) -> LLM:
 
     tm = cfg.llm.turbomind
     # A missing model stops start-up with the exact command that fetches it (ModelMissing).
-    path = resolve_model(cfg.llm.model)
+    path = resolve_model(cfg.model_location(cfg.llm.model))
     log.info("loading %s into TurboMind (tp=%d)", path, tm.tp)
     return TurboMindLLM(build_turbomind(str(path), from_section(TurbomindOptions, tm),
                                         use_model_template=tm.chat_template == "model"))

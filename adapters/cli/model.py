@@ -39,7 +39,7 @@ def is_modelscope_id(model: str) -> bool:
 
 
 def pull(cfg: Config, args) -> int:
-    model = args.model_id or cfg.llm.model
+    model = args.model_id or cfg.model_location(cfg.llm.model)
     if Path(model).expanduser().is_dir() or not is_modelscope_id(model):
         path = resolve_model(model)  # ModelMissing names a directory that does not exist
         if missing := missing_files(path):

@@ -26,6 +26,23 @@ async def test_sentence_transformers_backend_end_to_end(tmp_path, mini_data):
     assert answer.understanding.item == "salary-how-much"
 
 
+def test_a_relative_model_directory_is_found_next_to_the_config_file(tmp_path, mini_data, monkeypatch):
+    """config.yaml says relative paths start at its own directory; a model directory is one of them, wherever
+    `springfest run --config` is started from."""
+    (tmp_path / "models").mkdir()
+    build_tiny_model(tmp_path / "models")
+    cfg = load_config(write_config(tmp_path, mini_data, embedding={
+        "backend": "sentence-transformers", "model": "./models/tiny-st"}))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    engine = build_engine(cfg)
+    assert engine.kb.embedder.dim == 32
+    assert cfg.model_location("./models/tiny-st") == str(tmp_path / "models" / "tiny-st")
+    assert cfg.model_location("internlm/internlm2-chat-7b") == "internlm/internlm2-chat-7b"  # a ModelScope id
+    assert cfg.model_location(str(tmp_path / "abs")) == str(tmp_path / "abs")
+
+
 def test_missing_modelscope_model_names_the_command(tmp_path, monkeypatch):
     monkeypatch.setenv("MODELSCOPE_CACHE", str(tmp_path / "ms-cache"))
     with pytest.raises(ModelMissing, match="springfest model pull someone/no-such-model"):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import yaml
 from fakes.fake_openai import FakeOpenAI
 
-from bench.compare_replies import key_path, score, sheet
+from bench.compare_replies import key_path, llm_section, score, sheet
 
 GENERATED = "这个嘛，等忙完这阵子再跟您细说。"
 
@@ -36,3 +36,14 @@ async def test_generated_against_curated_on_the_same_lines(tmp_path, mini_data, 
     out = capsys.readouterr().out
     assert "| tactful | 4 | 0 | 0/4 | 4/4 | 0 | 4 |" in out
     assert "| generated | 4 | 4/4 |" in out
+
+
+def test_a_model_directory_relative_to_config_is_made_absolute(tmp_path):
+    """The llm section is copied into a config file in a temporary folder, where ./models/x would not be."""
+    (tmp_path / "models" / "internlm2").mkdir(parents=True)
+    config = tmp_path / "gpu.yaml"
+    config.write_text(yaml.safe_dump({"llm": {"backend": "turbomind", "model": "./models/internlm2"}}), "utf-8")
+    assert llm_section(config)["model"] == str(tmp_path / "models" / "internlm2")
+    config.write_text(yaml.safe_dump({"llm": {"backend": "turbomind", "model": "internlm/internlm2-chat-7b"}}),
+                      "utf-8")
+    assert llm_section(config)["model"] == "internlm/internlm2-chat-7b"  # a ModelScope id stays an id
