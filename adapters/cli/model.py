@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from bot.config import Config
-from engine.retrieval.model_files import ModelMissing, resolve_model
+from engine.retrieval.model_files import ModelMissing, is_modelscope_id, resolve_model
 
 
 def register(sub) -> None:
@@ -31,11 +31,6 @@ def missing_files(path: Path) -> list[str]:
     elif not any(path.glob("*.safetensors")) and not any(path.glob("*.bin")):
         missing.append("model weights (*.safetensors or *.bin)")
     return missing
-
-
-def is_modelscope_id(model: str) -> bool:
-    """owner/name, not a path (the same rule engine.retrieval.model_files.resolve_model applies)."""
-    return not (Path(model).is_absolute() or model.startswith((".", "~")) or model.count("/") != 1)
 
 
 def pull(cfg: Config, args) -> int:

@@ -12,6 +12,11 @@ class ModelMissing(RuntimeError):
     """The model is neither a local directory nor in the ModelScope cache."""
 
 
+def is_modelscope_id(model: str) -> bool:
+    """owner/name, not a path."""
+    return not (Path(model).is_absolute() or model.startswith((".", "~")) or model.count("/") != 1)
+
+
 def pull_command(model_id: str) -> str:
     return f"springfest model pull {model_id}"
 
@@ -26,7 +31,7 @@ def resolve_model(model: str, *, cache_dir: str | None = None, download: bool = 
     path = Path(model).expanduser()
     if path.is_dir():
         return path
-    if path.is_absolute() or model.startswith((".", "~")) or model.count("/") != 1:
+    if not is_modelscope_id(model):
         raise ModelMissing(f"model directory {model!r} does not exist")
     try:
         from modelscope import snapshot_download
