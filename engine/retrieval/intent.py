@@ -158,7 +158,8 @@ class _SomeColumns:
 
 def _in_float32(clf):
     """The fitted SVM with its weights in float32, the precision of the features they multiply (liblinear
-    gives float64): the cache file read on every restart is half the size; every eval_retrieval figure stayed the same."""
+    gives float64): the cache file read on every restart is half the size; every eval_retrieval figure stayed
+    the same."""
     svm = clf.svm if isinstance(clf, _SomeColumns) else clf
     svm.coef_ = svm.coef_.astype(np.float32)
     svm.intercept_ = svm.intercept_.astype(np.float32)
