@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench._common import machine, pct  # noqa: E402
 from bot.config import load_config  # noqa: E402
-from bot.wiring import build_engine  # noqa: E402
+from bot.wiring import build_engine, intent_file  # noqa: E402
 
 
 def main() -> None:
@@ -42,7 +42,7 @@ def main() -> None:
         t0 = time.perf_counter()
         engine = build_engine(load_config(cfg_path))
         build_s = time.perf_counter() - t0
-        model_mb = (Path(tmp) / "cache" / "intent.pickle").stat().st_size / 1e6  # read on every restart
+        model_mb = intent_file(load_config(cfg_path)).stat().st_size / 1e6
         t0 = time.perf_counter()
         build_engine(load_config(cfg_path))  # a restart: index and intent model from disk
         rebuild_s = time.perf_counter() - t0

@@ -56,6 +56,11 @@ def load_data(cfg: Config) -> tuple[dict[str, Style], dict[str, Style], Corpus]:
         paths.qa_dirs, paths.fallbacks, paths.topics, paths.not_questions)
 
 
+def intent_file(cfg: Config) -> Path:
+    """Where the trained intent model is cached (next to the vector cache; read on every restart)."""
+    return cfg.path(cfg.knowledge.cache_path) / "intent.pickle"
+
+
 def open_knowledge(cfg: Config, *, download: bool = False) -> KnowledgeBase:
     server = (cfg.knowledge.server.host, cfg.knowledge.server.port) if cfg.knowledge.server else None
     client = make_client(cfg.path(cfg.knowledge.path), server)
@@ -86,7 +91,7 @@ def build_engine(cfg: Config, *, llm: LLM | None = None, progress: bool = False)
                  report.seconds)
     intent = ensure_intent(kb, corpus, IntentSettings(cfg.knowledge.dense_weight, cfg.knowledge.svm_c,
                                                         cfg.knowledge.none_weight),
-                           cfg.path(cfg.knowledge.cache_path) / "intent.pickle")
+                           intent_file(cfg))
     return Engine(corpus, enabled, kb, intent, retrieval_settings(cfg),
                   generator=make_generator(cfg, corpus, enabled, llm))
 
